@@ -1,0 +1,58 @@
+// Package awsfake holds test doubles that speak AWS's own wire protocols, so
+// that tests drive the real aws-sdk-go-v2 clients instead of mocked
+// interfaces. It is imported by tests only.
+//
+//	srv := httptest.NewServer(awsfake.Handler(func(target string, body []byte) (any, *awsfake.Error) {
+//		...
+//	}))
+//	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", srv.URL)
+//
+// StartMoto runs moto_server, the AWS emulator, on loopback for
+// integration tests.
+package awsfake
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+)
+
+// Error is an AWS JSON protocol error: the SDK reads its type from __type
+// and turns it into the service's typed error.
+type Error struct {
+	Status  int
+	Type    string // e.g. "ResourceNotFoundException"
+	Message string
+}
+
+// Op answers one awsJson1.1 call: target is the X-Amz-Target header (for
+// example "secretsmanager.GetSecretValue") and body the request document.
+// It returns the response document or an error.
+type Op func(target string, body []byte) (any, *Error)
+
+// Handler serves op over the awsJson1.1 protocol: POST /, the operation in
+// X-Amz-Target, JSON in and out, errors as {"__type", "message"}.
+func Handler(op Op) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil || r.Method != http.MethodPost {
+			WriteError(w, &Error{Status: http.StatusBadRequest, Type: "SerializationException", Message: "bad request"})
+			return
+		}
+		out, e := op(r.Header.Get("X-Amz-Target"), body)
+		if e != nil {
+			WriteError(w, e)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_ = json.NewEncoder(w).Encode(out)
+	})
+}
+
+// WriteError writes e as the awsJson1.1 protocol does.
+func WriteError(w http.ResponseWriter, e *Error) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", e.Type)
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Type, "message": e.Message})
+}

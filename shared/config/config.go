@@ -1,0 +1,227 @@
+// Package config reads the product's configuration from the environment, in
+// one place, and checks it before anything starts. Every other package gets
+// plain values from the Config it returns.
+//
+//	cfg, err := config.Load(os.LookupEnv)
+//	if err != nil {
+//		// err is one line naming the variable, e.g.
+//		// "SECRET_CACHE_TTL: "5x" is not a duration (like 5m or 30s)"
+//	}
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/intercom-identity/userhash/shared/auth"
+	"github.com/intercom-identity/userhash/shared/platform"
+	"github.com/intercom-identity/userhash/shared/secrets"
+)
+
+// Mode is how callers prove who they are.
+type Mode string
+
+// The authentication modes.
+const (
+	ModeJWT      Mode = "jwt"      // API Gateway's JWT authorizer verified a bearer token
+	ModePassword Mode = "password" // the function checks a username and password
+)
+
+// DefaultUsersFile is the demo users file, relative to the repository root.
+const DefaultUsersFile = "demo/users.json"
+
+// PlatformSecret is where one platform's secret comes from: a literal value
+// (local runs only) or a Secrets Manager reference. Exactly one is set.
+type PlatformSecret struct {
+	Literal []byte
+	Ref     secrets.Ref
+}
+
+// Config is the whole configuration.
+type Config struct {
+	InLambda bool // AWS_LAMBDA_RUNTIME_API is set
+	Mode     Mode
+
+	// Secrets holds an entry for each platform that has a secret; a
+	// platform without one is unsupported.
+	Secrets        map[platform.Platform]PlatformSecret
+	SecretCacheTTL time.Duration
+	SecretMaxStale time.Duration
+
+	Claims auth.ClaimMapping
+
+	CognitoClientID       string
+	CognitoClientSecretID string // Secrets Manager ID (or ID#key); empty when the app client has no secret
+	UsersFile             string
+
+	UserJWTTTL time.Duration // 0: issue no JWT
+
+	JWTIssuer   string
+	JWTAudience string
+
+	ListenAddr string
+	LogLevel   slog.Level
+}
+
+// UsesSecretsManager reports whether any secret is read from Secrets Manager.
+func (c Config) UsesSecretsManager() bool {
+	if c.CognitoClientSecretID != "" {
+		return true
+	}
+	for _, s := range c.Secrets {
+		if s.Ref.ID != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// UsesCognito reports whether password sign-in goes to a Cognito user pool.
+func (c Config) UsesCognito() bool {
+	return c.Mode == ModePassword && c.CognitoClientID != ""
+}
+
+// Platforms lists the platforms that have a secret, in platform.All order.
+func (c Config) Platforms() []platform.Platform {
+	var ps []platform.Platform
+	for _, p := range platform.All {
+		if _, ok := c.Secrets[p]; ok {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// Load reads and checks the configuration. lookup is os.LookupEnv outside
+// tests. The error, if any, is one line that names the variable at fault
+// and never contains a secret.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	env := func(name string) string {
+		v, _ := lookup(name)
+		return v
+	}
+	c := Config{
+		InLambda:              env("AWS_LAMBDA_RUNTIME_API") != "",
+		Mode:                  Mode(strings.ToLower(or(env("AUTH_MODE"), string(ModeJWT)))),
+		Secrets:               map[platform.Platform]PlatformSecret{},
+		Claims:                auth.ClaimMapping{UserID: or(env("USER_ID_CLAIM"), "sub"), Email: or(env("EMAIL_CLAIM"), "email")},
+		CognitoClientID:       env("COGNITO_CLIENT_ID"),
+		CognitoClientSecretID: env("COGNITO_CLIENT_SECRET_ID"),
+		UsersFile:             or(env("USERS_FILE"), DefaultUsersFile),
+		JWTIssuer:             env("JWT_ISSUER"),
+		JWTAudience:           env("JWT_AUDIENCE"),
+		ListenAddr:            or(env("LISTEN_ADDR"), "127.0.0.1:3000"),
+	}
+	var err error
+	if c.Mode != ModeJWT && c.Mode != ModePassword {
+		return Config{}, fmt.Errorf("AUTH_MODE: %q is not a mode; use jwt or password", env("AUTH_MODE"))
+	}
+	if c.SecretCacheTTL, err = duration(env, "SECRET_CACHE_TTL", 5*time.Minute, time.Second); err != nil {
+		return Config{}, err
+	}
+	if c.SecretMaxStale, err = duration(env, "SECRET_MAX_STALE", time.Hour, 0); err != nil {
+		return Config{}, err
+	}
+	if c.UserJWTTTL, err = duration(env, "USER_JWT_TTL", time.Hour, 0); err != nil {
+		return Config{}, err
+	}
+	if c.UserJWTTTL > 0 && c.UserJWTTTL < time.Second {
+		return Config{}, errors.New("USER_JWT_TTL: must be 0 (no JWT) or at least 1s")
+	}
+	if c.LogLevel, err = logLevel(env("LOG_LEVEL")); err != nil {
+		return Config{}, err
+	}
+	if err := c.loadSecrets(lookup); err != nil {
+		return Config{}, err
+	}
+	if c.CognitoClientSecretID != "" {
+		if _, err := secrets.ParseRef(c.CognitoClientSecretID); err != nil {
+			return Config{}, fmt.Errorf("COGNITO_CLIENT_SECRET_ID: %v", err)
+		}
+		if c.CognitoClientID == "" {
+			return Config{}, errors.New("COGNITO_CLIENT_SECRET_ID: set without COGNITO_CLIENT_ID")
+		}
+	}
+	if c.Claims.UserID == c.Claims.Email {
+		return Config{}, fmt.Errorf("EMAIL_CLAIM: %q is also USER_ID_CLAIM; the user_id and the email must come from different claims", c.Claims.Email)
+	}
+
+	switch {
+	case c.InLambda && c.Mode == ModePassword && c.CognitoClientID == "":
+		return Config{}, errors.New("COGNITO_CLIENT_ID: password mode inside Lambda signs users in with Cognito and needs the user pool app client ID")
+	case !c.InLambda && c.Mode == ModeJWT && c.JWTIssuer == "":
+		return Config{}, errors.New("JWT_ISSUER: jwt mode on the local server verifies bearer tokens itself and needs the issuer URL (and JWT_AUDIENCE); or use AUTH_MODE=password")
+	case !c.InLambda && c.Mode == ModeJWT && c.JWTAudience == "":
+		return Config{}, errors.New("JWT_AUDIENCE: jwt mode on the local server needs the accepted audience (the app client ID for Cognito)")
+	case c.JWTIssuer != "" && !strings.HasPrefix(c.JWTIssuer, "https://") && !strings.HasPrefix(c.JWTIssuer, "http://"):
+		return Config{}, fmt.Errorf("JWT_ISSUER: %q is not an http(s) URL", c.JWTIssuer)
+	}
+	return c, nil
+}
+
+func (c *Config) loadSecrets(lookup func(string) (string, bool)) error {
+	for _, p := range platform.All {
+		litName, idName := p.EnvPrefix()+"_SECRET", p.EnvPrefix()+"_SECRET_ID"
+		lit, hasLit := lookup(litName)
+		id, hasID := lookup(idName)
+		hasLit, hasID = hasLit && lit != "", hasID && id != ""
+		switch {
+		case hasLit && hasID:
+			return fmt.Errorf("%s: set together with %s; give each platform one source", litName, idName)
+		case hasLit && c.InLambda:
+			return fmt.Errorf("%s: literal secrets are for local runs only; inside Lambda put the secret in Secrets Manager and set %s", litName, idName)
+		case hasLit:
+			c.Secrets[p] = PlatformSecret{Literal: []byte(lit)}
+		case hasID:
+			ref, err := secrets.ParseRef(id)
+			if err != nil {
+				return fmt.Errorf("%s: %v", idName, err)
+			}
+			c.Secrets[p] = PlatformSecret{Ref: ref}
+		}
+	}
+	if len(c.Secrets) == 0 {
+		return errors.New("IOS_SECRET_ID: no platform has a secret; set at least one of IOS_SECRET_ID, ANDROID_SECRET_ID, WEB_SECRET_ID (or IOS_SECRET, ... for local runs)")
+	}
+	return nil
+}
+
+// duration parses a Go duration, or returns def when the variable is unset.
+func duration(env func(string) string, name string, def, floor time.Duration) (time.Duration, error) {
+	v := env(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a duration (like 5m or 30s)", name, v)
+	}
+	if d < floor {
+		return 0, fmt.Errorf("%s: %s is less than the minimum %s", name, v, floor)
+	}
+	return d, nil
+}
+
+func logLevel(v string) (slog.Level, error) {
+	switch strings.ToLower(v) {
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "debug":
+		return slog.LevelDebug, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("LOG_LEVEL: %q is not a level; use debug, info, warn or error", v)
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,84 @@
+// Package platform names the app platforms that Intercom gives separate
+// identity-verification secrets to, and parses the names apps send for them.
+//
+// Each platform has its own secret in Intercom; a hash made with the iOS
+// secret fails on Android. Parse maps the many spellings that SDKs and
+// Cordova's device.platform report onto the three platforms:
+//
+//	p, err := platform.Parse("iPhone") // platform.IOS, nil
+//	p.String()                         // "ios"
+//	p.EnvPrefix()                      // "IOS", as in IOS_SECRET_ID
+package platform
+
+import (
+	"errors"
+	"strings"
+)
+
+// Platform is one of the Intercom messenger platforms. The zero value is not
+// a platform.
+type Platform int
+
+// The platforms, in the order they are listed to users.
+const (
+	IOS Platform = iota + 1
+	Android
+	Web
+)
+
+// All lists every platform in a stable order.
+var All = []Platform{IOS, Android, Web}
+
+// ErrUnknown is returned by Parse for a name that is no platform.
+var ErrUnknown = errors.New("unknown platform")
+
+// aliases maps the lower-cased names apps send onto platforms. Old Cordova
+// versions report "iPhone", simulators "iPhone Simulator", browsers "browser".
+var aliases = map[string]Platform{
+	"ios":              IOS,
+	"iphone":           IOS,
+	"ipad":             IOS,
+	"ipod":             IOS,
+	"iphone simulator": IOS,
+	"android":          Android,
+	"web":              Web,
+	"browser":          Web,
+}
+
+// Parse returns the platform that name stands for, matched without regard to
+// case and with no trimming: " ios" is not a platform.
+func Parse(name string) (Platform, error) {
+	// Names longer than the longest alias cannot match; checking first keeps
+	// a hostile megabyte-long name from being lower-cased.
+	if len(name) > len("iphone simulator") {
+		return 0, ErrUnknown
+	}
+	if p, ok := aliases[strings.ToLower(name)]; ok {
+		return p, nil
+	}
+	return 0, ErrUnknown
+}
+
+// String returns the canonical lower-case name: "ios", "android" or "web".
+func (p Platform) String() string {
+	switch p {
+	case IOS:
+		return "ios"
+	case Android:
+		return "android"
+	case Web:
+		return "web"
+	}
+	return "unknown"
+}
+
+// EnvPrefix returns the prefix of the platform's configuration variables:
+// "IOS", "ANDROID" or "WEB".
+func (p Platform) EnvPrefix() string {
+	return strings.ToUpper(p.String())
+}
+
+// Valid reports whether p is one of the platforms.
+func (p Platform) Valid() bool {
+	return p >= IOS && p <= Web
+}

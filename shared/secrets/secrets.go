@@ -1,0 +1,81 @@
+// Package secrets provides the per-platform Intercom secrets: literal values
+// for local runs (Static), and AWS Secrets Manager behind a cache for
+// everything else.
+//
+//	src := secrets.Static{platform.IOS: []byte("demo-ios-secret")}
+//	key, err := src.PlatformSecret(ctx, platform.IOS)
+//
+// A secret that cannot be had right now is an *UnavailableError, which says
+// when to try again; callers answer 503 with Retry-After and never pass the
+// error's text to a client.
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/intercom-identity/userhash/shared/platform"
+)
+
+// ErrNotConfigured is returned for a platform that has no secret.
+var ErrNotConfigured = errors.New("no secret configured for platform")
+
+// UnavailableError means a secret could not be had and no usable cached
+// value exists. Its text is for logs only: it names the secret ID and the
+// kind of failure, never a value.
+type UnavailableError struct {
+	SecretID   string
+	Reason     string        // a stable word for logs and metrics: "throttled", "not_found", ...
+	RetryAfter time.Duration // when the next fetch will be tried
+	Err        error
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("secret %s unavailable (%s): %v", e.SecretID, e.Reason, e.Err)
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Static serves literal secrets, for local runs only.
+type Static map[platform.Platform][]byte
+
+// PlatformSecret returns the secret of p.
+func (s Static) PlatformSecret(_ context.Context, p platform.Platform) ([]byte, error) {
+	if v, ok := s[p]; ok && len(v) > 0 {
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s: %w", p, ErrNotConfigured)
+}
+
+// Ref names a secret in Secrets Manager: a name or ARN, and optionally the
+// field of a JSON SecretString that holds the value ("ID#key").
+type Ref struct {
+	ID  string
+	Key string // empty: the whole SecretString is the secret
+}
+
+// ParseRef parses "ID" or "ID#key". Secret names and ARNs cannot contain
+// '#', so the first '#' ends the ID.
+func ParseRef(s string) (Ref, error) {
+	id, key, hasKey := strings.Cut(s, "#")
+	switch {
+	case id == "":
+		return Ref{}, errors.New("empty secret ID")
+	case hasKey && key == "":
+		return Ref{}, errors.New("empty key after '#'")
+	case strings.ContainsAny(id, " \t\r\n"):
+		return Ref{}, errors.New("secret ID contains white space")
+	}
+	return Ref{ID: id, Key: key}, nil
+}
+
+// String returns the reference as it is written in configuration.
+func (r Ref) String() string {
+	if r.Key == "" {
+		return r.ID
+	}
+	return r.ID + "#" + r.Key
+}
