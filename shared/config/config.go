@@ -225,3 +225,19 @@ func or(v, def string) string {
 	}
 	return v
 }
+
+// Variables lists every environment variable Load reads, so that a test can
+// hold the SAM template's environment to what the code understands.
+var Variables = []string{
+	"AUTH_MODE",
+	"IOS_SECRET_ID", "ANDROID_SECRET_ID", "WEB_SECRET_ID",
+	"IOS_SECRET", "ANDROID_SECRET", "WEB_SECRET",
+	"SECRET_CACHE_TTL", "SECRET_MAX_STALE",
+	"USER_ID_CLAIM", "EMAIL_CLAIM",
+	"COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET_ID",
+	"USERS_FILE",
+	"USER_JWT_TTL",
+	"JWT_ISSUER", "JWT_AUDIENCE",
+	"LISTEN_ADDR",
+	"LOG_LEVEL",
+}
