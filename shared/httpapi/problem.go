@@ -1,0 +1,98 @@
+// Problem responses (RFC 9457): every failure the API returns, each with a
+// stable machine-readable code and a type URI that documents it.
+
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Code is the stable, machine-readable name of a failure. Apps may switch
+// on it; it never changes meaning.
+type Code string
+
+// The codes, as the API documents them.
+const (
+	CodeInvalidRequest      Code = "invalid_request"
+	CodeUnsupportedPlatform Code = "unsupported_platform"
+	CodeUnauthenticated     Code = "unauthenticated"
+	CodeChallengeRequired   Code = "challenge_required"
+	CodeUnidentifiedUser    Code = "unidentified_user"
+	CodeNotFound            Code = "not_found"
+	CodeMethodNotAllowed    Code = "method_not_allowed"
+	CodeTooManyRequests     Code = "too_many_requests"
+	CodeSecretUnavailable   Code = "secret_unavailable"
+	CodeInternal            Code = "internal"
+
+	// CodeOK is not a failure: it is what the request log says of a success.
+	CodeOK Code = "ok"
+)
+
+// TypeBase is the prefix of every problem type URI; the code is its
+// fragment, which names the section of the error reference.
+const TypeBase = "https://github.com/intercom-identity/userhash/blob/main/docs/errors.md#"
+
+var problemMeta = map[Code]struct {
+	status int
+	title  string
+}{
+	CodeInvalidRequest:      {http.StatusBadRequest, "The request is malformed"},
+	CodeUnsupportedPlatform: {http.StatusBadRequest, "The platform is not supported"},
+	CodeUnauthenticated:     {http.StatusUnauthorized, "Authentication failed"},
+	CodeChallengeRequired:   {http.StatusUnauthorized, "A further sign-in step is required"},
+	CodeUnidentifiedUser:    {http.StatusForbidden, "The user is not identified"},
+	CodeNotFound:            {http.StatusNotFound, "Not found"},
+	CodeMethodNotAllowed:    {http.StatusMethodNotAllowed, "Method not allowed"},
+	CodeTooManyRequests:     {http.StatusTooManyRequests, "Too many sign-in attempts"},
+	CodeSecretUnavailable:   {http.StatusServiceUnavailable, "The platform secret is unavailable"},
+	CodeInternal:            {http.StatusInternalServerError, "Internal error"},
+}
+
+// Problem is an RFC 9457 problem details object with this API's code and
+// the request id, so a user's report can be matched to the log.
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      Code   `json:"code"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// Status returns the HTTP status of code.
+func (c Code) Status() int {
+	if m, ok := problemMeta[c]; ok {
+		return m.status
+	}
+	return http.StatusInternalServerError
+}
+
+// ProblemResponse returns the problem+json response for code. detail must
+// be written for the client: never an error string from a dependency, and
+// never a secret or an identifier.
+func ProblemResponse(code Code, detail, requestID string) events.APIGatewayV2HTTPResponse {
+	m, ok := problemMeta[code]
+	if !ok {
+		code, m = CodeInternal, problemMeta[CodeInternal]
+	}
+	body, _ := json.Marshal(Problem{
+		Type:      TypeBase + string(code),
+		Title:     m.title,
+		Status:    m.status,
+		Detail:    detail,
+		Code:      code,
+		RequestID: requestID,
+	})
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: m.status,
+		Headers: map[string]string{
+			"Content-Type":           "application/problem+json",
+			"Cache-Control":          "no-store",
+			"X-Content-Type-Options": "nosniff",
+		},
+		Body: string(body),
+	}
+}
