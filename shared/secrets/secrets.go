@@ -1,13 +1,25 @@
-// Package secrets provides the per-platform Intercom secrets: literal values
-// for local runs (Static), and AWS Secrets Manager behind a cache for
-// everything else.
+// Package secrets provides the per-platform Intercom secrets: AWS Secrets
+// Manager behind a cache (SPEC §6) in Lambda, and literal values (Static)
+// for local runs.
 //
-//	src := secrets.Static{platform.IOS: []byte("demo-ios-secret")}
+//	awsCfg, err := config.LoadDefaultConfig(ctx) // once per execution environment
+//	cache := secrets.NewCache(secrets.NewClient(awsCfg),
+//		secrets.WithTTL(5*time.Minute), secrets.WithMaxStale(time.Hour))
+//	src := &secrets.Platforms{Cache: cache, Refs: map[platform.Platform]secrets.Ref{
+//		platform.IOS: {ID: "prod/intercom", Key: "ios"},
+//	}}
+//	src.Prefetch(ctx) // during init; failures are logged and retried later
 //	key, err := src.PlatformSecret(ctx, platform.IOS)
 //
+// The cache calls GetSecretValue and nothing else, at most once per secret
+// ID per TTL however many requests ask at once. When a refresh fails it
+// serves the stale value for up to the max stale time, and backs off so
+// that a failing or missing secret costs at most one call per backoff
+// interval.
+//
 // A secret that cannot be had right now is an *UnavailableError, which says
-// when to try again; callers answer 503 with Retry-After and never pass the
-// error's text to a client.
+// why (Reason) and when to try again (RetryAfter); callers answer 503 with
+// Retry-After and never pass the error's text to a client.
 package secrets
 
 import (
@@ -28,8 +40,8 @@ var ErrNotConfigured = errors.New("no secret configured for platform")
 // kind of failure, never a value.
 type UnavailableError struct {
 	SecretID   string
-	Reason     string        // a stable word for logs and metrics: "throttled", "not_found", ...
-	RetryAfter time.Duration // when the next fetch will be tried
+	Reason     string        // a stable word for logs and metrics: one of the Reason constants
+	RetryAfter time.Duration // when the next fetch will be tried, in whole seconds, at least one
 	Err        error
 }
 
