@@ -1,0 +1,197 @@
+// Package oidc verifies bearer tokens the way API Gateway's JWT authorizer
+// does, for the local server, which has no gateway in front of it. Inside
+// Lambda the gateway has already verified the token and this package is not
+// used for that.
+//
+//	v, err := oidc.NewVerifier(issuer, audience) // JWT_ISSUER, JWT_AUDIENCE
+//	if err := v.Discover(ctx); err != nil {
+//		// the issuer is not reachable yet; Verify will try again
+//	}
+//	claims, err := v.Verify(ctx, bearerToken) // map[string]string, as the gateway passes them
+//	if errors.Is(err, oidc.ErrInvalidToken) { /* 401 */ }
+//
+// What is checked, as the gateway does: the signature, with a key from the
+// issuer's JWKS (found by OIDC discovery, cached, fetched again when a token
+// names a key ID not seen before); the algorithm, RS256 or ES256 only, so
+// neither "none" nor HS256 keyed with the public key gets through; iss equal
+// to the issuer; aud containing the audience, or, for tokens without aud
+// (Cognito access tokens), client_id equal to it; exp in the future; nbf and
+// iat not in the future.
+//
+// The cryptography and JWKS handling are github.com/coreos/go-oidc (on
+// go-jose); this package adds the gateway's audience rule, a stricter nbf,
+// an iat check, lazy discovery and the gateway's flattening of claims.
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+)
+
+var (
+	// ErrInvalidToken means the bearer token is not one the issuer signed
+	// for this audience and is valid now. Answer 401; the wrapped text says
+	// why, for the log, and never contains the token or a claim of the user.
+	ErrInvalidToken = errors.New("invalid bearer token")
+	// ErrIssuerUnavailable means OIDC discovery failed, so no token can be
+	// checked yet. Answer 401 too (the gateway does); it is retried later.
+	ErrIssuerUnavailable = errors.New("token issuer unavailable")
+)
+
+// Algorithms are the only signing algorithms accepted.
+var Algorithms = []string{gooidc.RS256, gooidc.ES256}
+
+// Leeway is how far in the future nbf and iat may be, for clock skew
+// between this machine and the issuer. exp gets none: a token is never
+// accepted after its issuer said it ends.
+const Leeway = time.Minute
+
+// Verifier checks bearer tokens of one issuer for one audience. It is safe
+// for concurrent use; build one per process, since it caches the keys.
+type Verifier struct {
+	issuer, audience string
+	client           *http.Client
+	now              func() time.Time
+	discoveryTimeout time.Duration
+	retryDiscovery   time.Duration
+
+	mu       sync.Mutex // held during discovery, so concurrent callers wait for one attempt
+	verifier *gooidc.IDTokenVerifier
+	lastErr  error
+	lastTry  time.Time
+}
+
+// Option configures a Verifier.
+type Option func(*Verifier)
+
+// WithHTTPClient sets the client for discovery and JWKS requests. The
+// default has a 10s timeout, so a hanging issuer cannot hold a request
+// forever.
+func WithHTTPClient(c *http.Client) Option { return func(v *Verifier) { v.client = c } }
+
+// WithClock sets the clock that exp, nbf and iat are checked against, and
+// that spaces out discovery retries. Tests pass a fake one.
+func WithClock(now func() time.Time) Option { return func(v *Verifier) { v.now = now } }
+
+// WithDiscoveryTimeout bounds one discovery attempt (default 5s).
+func WithDiscoveryTimeout(d time.Duration) Option {
+	return func(v *Verifier) { v.discoveryTimeout = d }
+}
+
+// WithDiscoveryRetry sets how long after a failed discovery the next
+// attempt may start (default 10s); in between, Verify fails fast instead of
+// letting every request wait on an issuer that is down.
+func WithDiscoveryRetry(d time.Duration) Option {
+	return func(v *Verifier) { v.retryDiscovery = d }
+}
+
+// NewVerifier returns a verifier for tokens of issuer (exactly as it
+// appears in the tokens' iss, e.g.
+// https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC) accepted for
+// audience. It does not contact the issuer: discovery happens on Discover
+// or on the first Verify, so that the local server can start before the
+// issuer is up.
+func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("oidc: issuer %q is not an http(s) URL", issuer)
+	}
+	if audience == "" {
+		return nil, errors.New("oidc: empty audience")
+	}
+	v := &Verifier{
+		issuer:           issuer,
+		audience:         audience,
+		client:           &http.Client{Timeout: 10 * time.Second},
+		now:              time.Now,
+		discoveryTimeout: 5 * time.Second,
+		retryDiscovery:   10 * time.Second,
+	}
+	for _, o := range opts {
+		o(v)
+	}
+	return v, nil
+}
+
+// Discover fetches the issuer's discovery document now, if that has not
+// succeeded yet. Call it at start to learn early that JWT_ISSUER is wrong or
+// down; a failure is not fatal, since Verify tries again.
+func (v *Verifier) Discover(ctx context.Context) error {
+	_, err := v.tokenVerifier(ctx)
+	return err
+}
+
+// tokenVerifier returns the go-oidc verifier, running discovery first if it
+// has not succeeded yet and the last failure is old enough.
+func (v *Verifier) tokenVerifier(ctx context.Context) (*gooidc.IDTokenVerifier, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.verifier != nil {
+		return v.verifier, nil
+	}
+	now := v.now()
+	if v.lastErr != nil && now.Sub(v.lastTry) < v.retryDiscovery {
+		return nil, v.lastErr
+	}
+	v.lastTry = now
+	dctx, cancel := context.WithTimeout(ctx, v.discoveryTimeout)
+	defer cancel()
+	// go-oidc checks that the document names the same issuer; a mismatch
+	// (often a trailing slash) fails here rather than on every token.
+	p, err := gooidc.NewProvider(gooidc.ClientContext(dctx, v.client), v.issuer)
+	if err != nil {
+		v.lastErr = fmt.Errorf("%w: discovery at %s: %v", ErrIssuerUnavailable, v.issuer, err)
+		return nil, v.lastErr
+	}
+	// The key set outlives this call, so its requests get a context of
+	// their own; the client's timeout bounds them.
+	keysCtx := gooidc.ClientContext(context.Background(), v.client)
+	v.verifier = p.VerifierContext(keysCtx, &gooidc.Config{
+		// The gateway's audience rule (aud, else client_id) is checked in
+		// Verify; go-oidc would insist on aud.
+		SkipClientIDCheck:    true,
+		SupportedSigningAlgs: Algorithms,
+		Now:                  v.now,
+	})
+	v.lastErr = nil
+	return v.verifier, nil
+}
+
+// Verify checks token (without the "Bearer " prefix) and returns its claims
+// flattened to strings as API Gateway passes them to the function (see
+// ClaimStrings). Every failure wraps ErrInvalidToken or ErrIssuerUnavailable.
+func (v *Verifier) Verify(ctx context.Context, token string) (map[string]string, error) {
+	tv, err := v.tokenVerifier(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Signature (with an allowed algorithm), iss and exp; nbf with go-oidc's
+	// five minutes of leeway, tightened below.
+	idt, err := tv.Verify(ctx, token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	var payload rawClaims
+	if err := idt.Claims(&payload); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	std, err := standardClaims(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	if err := std.check(v.audience, v.now()); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	claims, err := ClaimStrings(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	return claims, nil
+}
