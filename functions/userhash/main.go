@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/config"
@@ -41,10 +43,11 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	src, err := secretSource(cfg)
+	awsCfg, err := loadAWS(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	src := secretSource(ctx, cfg, awsCfg, logger)
 	opts := []httpapi.Option{
 		httpapi.WithClaims(cfg.Claims),
 		httpapi.WithUserJWTTTL(cfg.UserJWTTTL),
@@ -77,15 +80,44 @@ func run() error {
 	return localserver.Serve(ctx, l, localserver.New(h.Handle, srvOpts...))
 }
 
-func secretSource(cfg config.Config) (httpapi.SecretSource, error) {
-	static := secrets.Static{}
+// loadAWS loads the AWS configuration once per execution environment, and
+// only when something needs AWS: a local run on literal secrets and the
+// users file needs no credentials and no region.
+func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
+	if !cfg.UsesSecretsManager() && !cfg.UsesCognito() {
+		return aws.Config{}, nil
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	if awsCfg.Region == "" {
+		return aws.Config{}, errors.New("AWS_REGION: *_SECRET_ID and COGNITO_CLIENT_ID need an AWS region; set AWS_REGION")
+	}
+	return awsCfg, nil
+}
+
+// secretSource builds the per-platform secrets: the Secrets Manager cache
+// for *_SECRET_ID, literal values for local runs. The cache is warmed in
+// parallel now, during init, where a failure is logged and retried on the
+// first request instead of failing the start.
+func secretSource(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog.Logger) *secrets.Platforms {
+	src := &secrets.Platforms{Refs: map[platform.Platform]secrets.Ref{}, Static: secrets.Static{}}
 	for p, s := range cfg.Secrets {
 		if s.Ref.ID != "" {
-			return nil, errors.New(p.EnvPrefix() + "_SECRET_ID: Secrets Manager is not wired yet")
+			src.Refs[p] = s.Ref
+		} else {
+			src.Static[p] = s.Literal
 		}
-		static[p] = s.Literal
 	}
-	return static, nil
+	if cfg.UsesSecretsManager() {
+		src.Cache = secrets.NewCache(secrets.NewClient(awsCfg),
+			secrets.WithTTL(cfg.SecretCacheTTL),
+			secrets.WithMaxStale(cfg.SecretMaxStale),
+			secrets.WithLogger(logger))
+		src.Prefetch(ctx)
+	}
+	return src
 }
 
 func passwordChecker(cfg config.Config) (httpapi.PasswordChecker, error) {
