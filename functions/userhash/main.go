@@ -19,9 +19,11 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/intercom-identity/userhash/shared/auth"
+	"github.com/intercom-identity/userhash/shared/cognito"
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/localserver"
+	"github.com/intercom-identity/userhash/shared/oidc"
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
@@ -47,28 +49,49 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	src := secretSource(ctx, cfg, awsCfg, logger)
+	var cache *secrets.Cache
+	if cfg.UsesSecretsManager() {
+		cache = secrets.NewCache(secrets.NewClient(awsCfg),
+			secrets.WithTTL(cfg.SecretCacheTTL),
+			secrets.WithMaxStale(cfg.SecretMaxStale),
+			secrets.WithLogger(logger))
+		// Warm the cache in parallel now, during init; a failure is logged
+		// and retried on the first request instead of failing the start.
+		cache.Prefetch(ctx, secretRefs(cfg)...)
+	}
 	opts := []httpapi.Option{
 		httpapi.WithClaims(cfg.Claims),
 		httpapi.WithUserJWTTTL(cfg.UserJWTTTL),
 		httpapi.WithLogger(logger),
 	}
 	if cfg.Mode == config.ModePassword {
-		checker, err := passwordChecker(cfg)
+		checker, err := passwordChecker(cfg, awsCfg, cache)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, httpapi.WithPasswords(checker))
 	}
-	h := httpapi.New(src, cfg.Platforms(), opts...)
+	h := httpapi.New(platformSecrets(cfg, cache), cfg.Platforms(), opts...)
 
 	if cfg.InLambda {
 		lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
 		return nil
 	}
 
-	var srvOpts []localserver.Option
-	srvOpts = append(srvOpts, localserver.WithLogger(logger))
+	srvOpts := []localserver.Option{localserver.WithLogger(logger)}
+	if cfg.Mode == config.ModeJWT {
+		// No gateway in front: verify bearer tokens as its JWT authorizer
+		// would. Discovery now tells early of a wrong JWT_ISSUER; a failure
+		// is not fatal, since each request tries again.
+		v, err := oidc.NewVerifier(cfg.JWTIssuer, cfg.JWTAudience)
+		if err != nil {
+			return fmt.Errorf("JWT_ISSUER: %w", err)
+		}
+		if err := v.Discover(ctx); err != nil {
+			logger.Warn("token issuer not reachable yet; bearer tokens are refused until it is", "issuer", cfg.JWTIssuer, "error", err.Error())
+		}
+		srvOpts = append(srvOpts, localserver.WithVerifier(v))
+	}
 	l, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR: %w", err)
@@ -97,12 +120,10 @@ func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
 	return awsCfg, nil
 }
 
-// secretSource builds the per-platform secrets: the Secrets Manager cache
-// for *_SECRET_ID, literal values for local runs. The cache is warmed in
-// parallel now, during init, where a failure is logged and retried on the
-// first request instead of failing the start.
-func secretSource(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog.Logger) *secrets.Platforms {
-	src := &secrets.Platforms{Refs: map[platform.Platform]secrets.Ref{}, Static: secrets.Static{}}
+// platformSecrets serves each platform's secret: through the cache for
+// *_SECRET_ID, literal values for local runs.
+func platformSecrets(cfg config.Config, cache *secrets.Cache) *secrets.Platforms {
+	src := &secrets.Platforms{Cache: cache, Refs: map[platform.Platform]secrets.Ref{}, Static: secrets.Static{}}
 	for p, s := range cfg.Secrets {
 		if s.Ref.ID != "" {
 			src.Refs[p] = s.Ref
@@ -110,17 +131,35 @@ func secretSource(ctx context.Context, cfg config.Config, awsCfg aws.Config, log
 			src.Static[p] = s.Literal
 		}
 	}
-	if cfg.UsesSecretsManager() {
-		src.Cache = secrets.NewCache(secrets.NewClient(awsCfg),
-			secrets.WithTTL(cfg.SecretCacheTTL),
-			secrets.WithMaxStale(cfg.SecretMaxStale),
-			secrets.WithLogger(logger))
-		src.Prefetch(ctx)
-	}
 	return src
 }
 
-func passwordChecker(cfg config.Config) (httpapi.PasswordChecker, error) {
+// secretRefs lists every Secrets Manager secret the configuration names.
+func secretRefs(cfg config.Config) []secrets.Ref {
+	var refs []secrets.Ref
+	for _, s := range cfg.Secrets {
+		if s.Ref.ID != "" {
+			refs = append(refs, s.Ref)
+		}
+	}
+	if cfg.CognitoClientSecretID != "" {
+		ref, _ := secrets.ParseRef(cfg.CognitoClientSecretID) // config.Load checked it
+		refs = append(refs, ref)
+	}
+	return refs
+}
+
+// passwordChecker signs users in with Cognito when COGNITO_CLIENT_ID is
+// set, and against the local users file otherwise.
+func passwordChecker(cfg config.Config, awsCfg aws.Config, cache *secrets.Cache) (httpapi.PasswordChecker, error) {
+	if cfg.UsesCognito() {
+		opts := []cognito.Option{cognito.WithClaimMapping(cfg.Claims)}
+		if cfg.CognitoClientSecretID != "" {
+			ref, _ := secrets.ParseRef(cfg.CognitoClientSecretID) // config.Load checked it
+			opts = append(opts, cognito.WithClientSecret(cache, ref))
+		}
+		return cognito.New(cognito.NewClient(awsCfg), cfg.CognitoClientID, opts...), nil
+	}
 	f, err := os.Open(cfg.UsersFile)
 	if err != nil {
 		return nil, fmt.Errorf("USERS_FILE: %w", err)
