@@ -23,6 +23,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -237,6 +238,13 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 	}
 	if id.Anonymous() {
 		return p, nil, &failure{code: CodeUnidentifiedUser, detail: "the signed-in user has neither a user_id nor an email; Intercom gets no hash for anonymous users"}
+	}
+	// The identity goes back in a JSON body, which cannot carry invalid
+	// UTF-8: the app would send Intercom another string than the one
+	// hashed. Claims decoded from JSON are always valid; this keeps the
+	// promise for any other source.
+	if !utf8.ValidString(id.UserID) || !utf8.ValidString(id.Email) {
+		return p, nil, &failure{code: CodeInternal, detail: "an internal error occurred", err: errors.New("the authenticated identity is not valid UTF-8")}
 	}
 
 	secret, err := h.secrets.PlatformSecret(ctx, p)
