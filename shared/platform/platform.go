@@ -13,6 +13,7 @@ package platform
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
 )
 
 // Platform is one of the Intercom messenger platforms. The zero value is not
@@ -46,14 +47,28 @@ var aliases = map[string]Platform{
 }
 
 // Parse returns the platform that name stands for, matched without regard to
-// case and with no trimming: " ios" is not a platform.
+// ASCII case and with no trimming: " ios" is not a platform.
 func Parse(name string) (Platform, error) {
 	// Names longer than the longest alias cannot match; checking first keeps
 	// a hostile megabyte-long name from being lower-cased.
-	if len(name) > len("iphone simulator") {
+	var lower [len("iphone simulator")]byte
+	if len(name) > len(lower) {
 		return 0, ErrUnknown
 	}
-	if p, ok := aliases[strings.ToLower(name)]; ok {
+	// ASCII folding only: Unicode's would also take "İOS" (U+0130, whose
+	// lower case is "i") for iOS, a name no SDK sends and SPEC does not
+	// list. Folding into an array also spares an allocation per request.
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= utf8.RuneSelf {
+			return 0, ErrUnknown
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	if p, ok := aliases[string(lower[:len(name)])]; ok {
 		return p, nil
 	}
 	return 0, ErrUnknown
