@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"testing"
+	"time"
 
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
@@ -71,7 +72,9 @@ func BenchmarkHMACSHA256(b *testing.B) {
 
 func warmCache(b *testing.B) (*secrets.Platforms, secrets.Ref) {
 	b.Helper()
-	f := newFixture(b)
+	// The real clock and no observer: the fixture's fake clock and event
+	// counter take locks that production does not.
+	f := newFixture(b, secrets.WithClock(time.Now), secrets.WithObserver(nil))
 	f.sm.Put("intercom/mobile", `{"ios":"0123456789abcdef0123456789abcdef0123456789abcdef"}`)
 	ref := secrets.Ref{ID: "intercom/mobile", Key: "ios"}
 	src := &secrets.Platforms{Cache: f.cache, Refs: map[platform.Platform]secrets.Ref{platform.IOS: ref}}
