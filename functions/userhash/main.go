@@ -78,7 +78,7 @@ func run() error {
 		return nil
 	}
 
-	srvOpts := []localserver.Option{localserver.WithLogger(logger)}
+	srvOpts := []localserver.Option{localserver.WithLogger(logger), localserver.WithCORS(cfg.AllowedOrigins)}
 	if cfg.Mode == config.ModeJWT {
 		// No gateway in front: verify bearer tokens as its JWT authorizer
 		// would. Discovery now tells early of a wrong JWT_ISSUER; a failure

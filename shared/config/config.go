@@ -62,8 +62,9 @@ type Config struct {
 	JWTIssuer   string
 	JWTAudience string
 
-	ListenAddr string
-	LogLevel   slog.Level
+	ListenAddr     string
+	AllowedOrigins []string // local server only; in AWS the gateway does CORS
+	LogLevel       slog.Level
 }
 
 // UsesSecretsManager reports whether any secret is read from Secrets Manager.
@@ -131,7 +132,18 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.UserJWTTTL > 0 && c.UserJWTTTL < time.Second {
 		return Config{}, errors.New("USER_JWT_TTL: must be 0 (no JWT) or at least 1s")
 	}
-	if c.LogLevel, err = logLevel(env("LOG_LEVEL")); err != nil {
+	for _, o := range strings.Split(env("ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	// Lambda's own log-level setting (LoggingConfig.ApplicationLogLevel)
+	// applies when LOG_LEVEL does not.
+	level, levelVar := env("LOG_LEVEL"), "LOG_LEVEL"
+	if level == "" && env("AWS_LAMBDA_LOG_LEVEL") != "" {
+		level, levelVar = env("AWS_LAMBDA_LOG_LEVEL"), "AWS_LAMBDA_LOG_LEVEL"
+	}
+	if c.LogLevel, err = logLevel(levelVar, level); err != nil {
 		return Config{}, err
 	}
 	if err := c.loadSecrets(lookup); err != nil {
@@ -205,18 +217,18 @@ func duration(env func(string) string, name string, def, floor time.Duration) (t
 	return d, nil
 }
 
-func logLevel(v string) (slog.Level, error) {
+func logLevel(name, v string) (slog.Level, error) {
 	switch strings.ToLower(v) {
 	case "", "info":
 		return slog.LevelInfo, nil
-	case "debug":
+	case "debug", "trace":
 		return slog.LevelDebug, nil
 	case "warn", "warning":
 		return slog.LevelWarn, nil
-	case "error":
+	case "error", "fatal":
 		return slog.LevelError, nil
 	}
-	return 0, fmt.Errorf("LOG_LEVEL: %q is not a level; use debug, info, warn or error", v)
+	return 0, fmt.Errorf("%s: %q is not a level; use debug, info, warn or error", name, v)
 }
 
 func or(v, def string) string {
@@ -238,6 +250,6 @@ var Variables = []string{
 	"USERS_FILE",
 	"USER_JWT_TTL",
 	"JWT_ISSUER", "JWT_AUDIENCE",
-	"LISTEN_ADDR",
-	"LOG_LEVEL",
+	"LISTEN_ADDR", "ALLOWED_ORIGINS",
+	"LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL",
 }

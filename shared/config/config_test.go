@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,20 @@ func TestLoadRejects(t *testing.T) {
 func TestJWTModeInLambdaNeedsNoIssuer(t *testing.T) {
 	if _, err := config.Load(lookup(map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios"})); err != nil {
 		t.Errorf("Load() = %v, want nil", err)
+	}
+}
+
+func TestLogLevelAndOrigins(t *testing.T) {
+	c, err := config.Load(lookup(map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "AWS_LAMBDA_LOG_LEVEL": "DEBUG"}))
+	if err != nil || c.LogLevel != slog.LevelDebug {
+		t.Errorf("Lambda's log level: %v, %v; want debug", c.LogLevel, err)
+	}
+	c, err = config.Load(lookup(map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "AWS_LAMBDA_LOG_LEVEL": "DEBUG", "LOG_LEVEL": "error"}))
+	if err != nil || c.LogLevel != slog.LevelError {
+		t.Errorf("LOG_LEVEL over Lambda's: %v, %v; want error", c.LogLevel, err)
+	}
+	c, err = config.Load(lookup(map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "ALLOWED_ORIGINS": "capacitor://localhost, http://localhost:8100,"}))
+	if err != nil || strings.Join(c.AllowedOrigins, "|") != "capacitor://localhost|http://localhost:8100" {
+		t.Errorf("ALLOWED_ORIGINS = %q, %v", c.AllowedOrigins, err)
 	}
 }

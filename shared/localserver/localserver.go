@@ -47,6 +47,7 @@ type Server struct {
 	verifier TokenVerifier
 	log      *slog.Logger
 	routeKey string
+	origins  map[string]bool
 }
 
 // Option configures a Server.
@@ -58,6 +59,19 @@ func WithVerifier(v TokenVerifier) Option { return func(s *Server) { s.verifier 
 
 // WithLogger sets where the server logs rejected tokens and handler errors.
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithCORS answers browsers from origins (e.g. "capacitor://localhost",
+// "http://localhost:8100") as API Gateway's CORS configuration does: it
+// answers their preflight itself and marks responses as readable by them.
+// "*" allows any origin.
+func WithCORS(origins []string) Option {
+	return func(s *Server) {
+		s.origins = map[string]bool{}
+		for _, o := range origins {
+			s.origins[o] = true
+		}
+	}
+}
 
 // New returns a server that sends requests for the API's route to handle
 // and answers 404 problem+json for any other path.
@@ -84,6 +98,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != httpapi.Path {
 		writeResponse(w, httpapi.ProblemResponse(httpapi.CodeNotFound, "no such path; the API is POST "+httpapi.Path, reqID))
 		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && (s.origins[origin] || s.origins["*"]) {
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Add("Vary", "Origin")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			// A preflight: the gateway answers it without calling the
+			// function, and so does this server.
+			w.Header().Set("Access-Control-Allow-Methods", "POST")
+			w.Header().Set("Access-Control-Allow-Headers", "authorization, content-type")
+			w.Header().Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {

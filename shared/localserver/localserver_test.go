@@ -215,3 +215,41 @@ func TestServeShutsDownWithContext(t *testing.T) {
 		t.Fatal("Serve did not return after the context ended")
 	}
 }
+
+func TestCORS(t *testing.T) {
+	rec := &recorder{resp: events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "{}"}}
+	srv := httptest.NewServer(localserver.New(rec.handle, localserver.WithCORS([]string{"capacitor://localhost", "http://localhost:8100"})))
+	defer srv.Close()
+	tests := []struct {
+		name, method, origin string
+		preflight            bool
+		status               int
+		allow                string
+	}{
+		{name: "preflight from Capacitor", method: "OPTIONS", origin: "capacitor://localhost", preflight: true, status: 204, allow: "capacitor://localhost"},
+		{name: "preflight from ionic serve", method: "OPTIONS", origin: "http://localhost:8100", preflight: true, status: 204, allow: "http://localhost:8100"},
+		{name: "preflight from elsewhere", method: "OPTIONS", origin: "https://evil.example", preflight: true, status: 200},
+		{name: "POST from Capacitor", method: "POST", origin: "capacitor://localhost", status: 200, allow: "capacitor://localhost"},
+		{name: "POST from elsewhere", method: "POST", origin: "https://evil.example", status: 200},
+		{name: "no origin", method: "POST", status: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, srv.URL+httpapi.Path, strings.NewReader(`{}`))
+			if tt.origin != "" {
+				req.Header.Set("Origin", tt.origin)
+			}
+			if tt.preflight {
+				req.Header.Set("Access-Control-Request-Method", "POST")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || resp.Header.Get("Access-Control-Allow-Origin") != tt.allow {
+				t.Errorf("got %d, Access-Control-Allow-Origin %q; want %d, %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), tt.status, tt.allow)
+			}
+		})
+	}
+}
