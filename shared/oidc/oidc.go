@@ -18,6 +18,11 @@
 // (Cognito access tokens), client_id equal to it; exp in the future; nbf and
 // iat not in the future.
 //
+// Keys are cached for the life of the process and fetched again only for a
+// key ID not in the cache (one fetch at a time, shared by the requests
+// waiting on it). A caller can make that happen with made-up key IDs; that
+// is acceptable for a local server, which is what this is for.
+//
 // The cryptography and JWKS handling are github.com/coreos/go-oidc (on
 // go-jose); this package adds the gateway's audience rule, a stricter nbf,
 // an iat check, lazy discovery and the gateway's flattening of claims.
