@@ -251,13 +251,7 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 	if err != nil {
 		var unavailable *secrets.UnavailableError
 		if errors.As(err, &unavailable) {
-			retry := max(1, int(math.Ceil(unavailable.RetryAfter.Seconds())))
-			return p, nil, &failure{
-				code:   CodeSecretUnavailable,
-				detail: "the " + p.String() + " secret cannot be read right now; try again later",
-				err:    err,
-				header: map[string]string{"Retry-After": fmt.Sprint(retry)},
-			}
+			return p, nil, secretUnavailable("the "+p.String(), unavailable, err)
 		}
 		return p, nil, &failure{code: CodeInternal, detail: "an internal error occurred", err: err}
 	}
@@ -311,6 +305,7 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	}
 	id, err := h.passwords.SignIn(ctx, username, password)
 	var challenge *auth.ChallengeError
+	var unavailable *secrets.UnavailableError
 	switch {
 	case err == nil:
 		return id, nil
@@ -318,6 +313,10 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 		return auth.Identity{}, unauthenticated
 	case errors.Is(err, auth.ErrThrottled):
 		return auth.Identity{}, &failure{code: CodeTooManyRequests, detail: "too many sign-in attempts; wait and try again", err: err, header: map[string]string{"Retry-After": "1"}}
+	case errors.As(err, &unavailable):
+		// The app client's secret (COGNITO_CLIENT_SECRET_ID) could not be
+		// read: the same outage as a platform secret's.
+		return auth.Identity{}, secretUnavailable("sign-in", unavailable, err)
 	case errors.As(err, &challenge):
 		return auth.Identity{}, &failure{code: CodeChallengeRequired, detail: "the identity provider requires the " + challenge.Challenge + " step, which this API does not perform; complete it in the app's sign-in flow"}
 	default:
@@ -331,4 +330,16 @@ func badRequestFailure(err error) *failure {
 		return &failure{code: CodeInvalidRequest, detail: br.detail}
 	}
 	return &failure{code: CodeInvalidRequest, detail: "the request is malformed"}
+}
+
+// secretUnavailable is the 503 for a secret that cannot be had; Retry-After
+// says when the cache will next try Secrets Manager.
+func secretUnavailable(which string, u *secrets.UnavailableError, err error) *failure {
+	retry := max(1, int(math.Ceil(u.RetryAfter.Seconds())))
+	return &failure{
+		code:   CodeSecretUnavailable,
+		detail: which + " secret cannot be read right now; try again later",
+		err:    err,
+		header: map[string]string{"Retry-After": fmt.Sprint(retry)},
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -502,6 +503,9 @@ func TestPasswordMode(t *testing.T) {
 		{name: "challenge", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, &auth.ChallengeError{Challenge: "NEW_PASSWORD_REQUIRED"}
 		}}, body: body("bob", "x"), status: 401, code: "challenge_required"},
+		{name: "client secret unavailable", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
+			return auth.Identity{}, fmt.Errorf("secret hash: %w", &secrets.UnavailableError{SecretID: "cognito-client", Reason: "throttled", RetryAfter: 4 * time.Second})
+		}}, body: body("bob", "x"), status: 503, code: "secret_unavailable"},
 		{name: "provider failure", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, errors.New("InternalErrorException: boom at 10.0.0.1")
 		}}, body: body("bob", "x"), status: 500, code: "internal"},
