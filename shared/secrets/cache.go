@@ -307,7 +307,7 @@ func (c *Cache) fetch(ctx context.Context, id string, armBackoff bool) (*state, 
 		} else {
 			c.log.LogAttrs(ctx, slog.LevelDebug, "secret fetched",
 				slog.String("secret_id", id), slog.String("version_id", val.versionID),
-				slog.Duration("took", took))
+				slog.String("took", took.Round(time.Millisecond).String()))
 		}
 		return s, nil
 	}
@@ -332,9 +332,9 @@ func (c *Cache) fetch(ctx context.Context, id string, armBackoff bool) (*state, 
 		slog.String("secret_id", id),
 		slog.String("reason", uerr.Reason),
 		slog.Bool("serving_stale", stale),
-		slog.Duration("next_try_in", wait),
+		slog.String("next_try_in", wait.Round(time.Millisecond).String()),
 		slog.Int("failures", s.failures),
-		slog.Duration("took", took),
+		slog.String("took", took.Round(time.Millisecond).String()),
 	}
 	if code := awsErrorCode(err); code != "" {
 		attrs = append(attrs, slog.String("aws_error", code))
