@@ -1,0 +1,98 @@
+// The build SAM runs: `make build-UserHashFunction ARTIFACTS_DIR=DIR` must
+// leave DIR/bootstrap, a static linux/arm64 executable built with the flags
+// the provided.al2023 runtime and a small cold start want.
+
+package deploy_test
+
+import (
+	"debug/buildinfo"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestBuildTargetWritesStaticARM64Bootstrap(t *testing.T) {
+	makeBin, err := exec.LookPath("make")
+	if err != nil {
+		t.Fatalf("make is not installed; SAM's makefile build method needs it too: %v", err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(makeBin, "-C", "..", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+dir)
+	// The target's own settings, not whatever this shell exports.
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return slices.Contains([]string{"LAMBDA_ARCH", "GOOS", "GOARCH", "CGO_ENABLED", "GOFLAGS"}, name)
+	})
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make build-UserHashFunction: %v\n%s", err, out)
+	}
+
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"bootstrap"}) {
+		t.Fatalf("ARTIFACTS_DIR holds %v, want just bootstrap", names)
+	}
+	path := filepath.Join(dir, "bootstrap")
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm()&0o111 == 0 {
+		t.Errorf("bootstrap is not executable: %v %v", st.Mode(), err)
+	}
+
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatalf("bootstrap is not an ELF file: %v", err)
+	}
+	defer f.Close()
+	var progs []elf.ProgType
+	for _, p := range f.Progs {
+		progs = append(progs, p.Type)
+	}
+	libs, _ := f.ImportedLibraries()
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"class", f.Class, elf.ELFCLASS64},
+		{"machine", f.Machine, elf.EM_AARCH64},
+		{"type", f.Type, elf.ET_EXEC},
+		{"interpreter (dynamic loader)", slices.Contains(progs, elf.PT_INTERP), false},
+		{"dynamic segment", slices.Contains(progs, elf.PT_DYNAMIC), false},
+		{"dynamic section", f.Section(".dynamic") != nil, false},
+		{"shared libraries", len(libs), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+			}
+		})
+	}
+
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read build info: %v", err)
+	}
+	settings := map[string]string{}
+	for _, s := range info.Settings {
+		settings[s.Key] = s.Value
+	}
+	for key, want := range map[string]string{
+		"GOOS": "linux", "GOARCH": "arm64", "CGO_ENABLED": "0", "-trimpath": "true", "-tags": "lambda.norpc",
+	} {
+		if got := settings[key]; got != want {
+			t.Errorf("build setting %s = %q, want %q", key, got, want)
+		}
+	}
+	if info.Path != "github.com/intercom-identity/userhash/functions/userhash" {
+		t.Errorf("bootstrap is built from %s, want ./functions/userhash", info.Path)
+	}
+}

@@ -1,0 +1,106 @@
+// samconfig.toml: a development and a production environment that SAM CLI
+// can deploy without questions, whose parameter overrides the template
+// accepts.
+
+package deploy_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// loadSamconfig reads samconfig.toml with Python's tomllib: Go's standard
+// library has no TOML reader, and python3 is already a test dependency
+// (moto_server, cfn-lint).
+func loadSamconfig(t *testing.T) map[string]any {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 is not installed; it reads samconfig.toml here, as SAM CLI does: %v", err)
+	}
+	out, err := exec.Command(py, "-c", "import json, sys, tomllib; json.dump(tomllib.load(open(sys.argv[1], 'rb')), sys.stdout)", "../samconfig.toml").Output()
+	if err != nil {
+		t.Fatalf("samconfig.toml is not valid TOML: %v", err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+var override = regexp.MustCompile(`\s*(\w+)=(?:"([^"]*)"|(\S+))`)
+
+// parseOverrides reads SAM CLI's parameter_overrides: Key="Value" pairs.
+func parseOverrides(t *testing.T, s string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	rest := s
+	for rest = strings.TrimSpace(rest); rest != ""; rest = strings.TrimSpace(rest) {
+		m := override.FindStringSubmatchIndex(rest)
+		if m == nil || m[0] != 0 {
+			t.Fatalf("parameter_overrides: cannot read %q", rest)
+		}
+		v := rest[m[4]:m[5]]
+		if m[4] < 0 {
+			v = rest[m[6]:m[7]]
+		}
+		out[rest[m[2]:m[3]]] = v
+		rest = rest[m[1]:]
+	}
+	return out
+}
+
+func TestSamconfig(t *testing.T) {
+	cfg := loadSamconfig(t)
+	tpl := loadTemplate(t)
+	if v := fmt.Sprint(cfg["version"]); v != "0.1" {
+		t.Errorf("version = %s, want 0.1", v)
+	}
+	stacks := map[string]string{}
+	for _, env := range []string{"default", "prod"} {
+		t.Run(env, func(t *testing.T) {
+			e, ok := cfg[env].(map[string]any)
+			if !ok {
+				t.Fatalf("no [%s] environment", env)
+			}
+			stack, _ := at(e, "global", "parameters", "stack_name").(string)
+			if stack == "" {
+				t.Fatalf("[%s] has no stack_name", env)
+			}
+			stacks[env] = stack
+			tests := []struct {
+				name string
+				path []string
+				want any
+			}{
+				{"cached builds", []string{"build", "parameters", "cached"}, true},
+				{"parallel builds", []string{"build", "parameters", "parallel"}, true},
+				{"managed artifact bucket", []string{"deploy", "parameters", "resolve_s3"}, true},
+				{"the function's role needs CAPABILITY_IAM", []string{"deploy", "parameters", "capabilities"}, "CAPABILITY_IAM"},
+				{"changes are shown before they are made", []string{"deploy", "parameters", "confirm_changeset"}, true},
+			}
+			for _, tt := range tests {
+				if got := at(e, tt.path...); got != tt.want {
+					t.Errorf("%s: %s = %v, want %v", tt.name, strings.Join(tt.path, "."), got, tt.want)
+				}
+			}
+			for _, cmd := range []string{"deploy", "local_invoke"} {
+				s, ok := at(e, cmd, "parameters", "parameter_overrides").(string)
+				if !ok {
+					continue
+				}
+				if _, err := deploy(t, tpl, parseOverrides(t, s)); err != nil {
+					t.Errorf("[%s.%s] parameter_overrides: the template refuses them: %v", env, cmd, err)
+				}
+			}
+		})
+	}
+	if stacks["default"] == stacks["prod"] {
+		t.Errorf("default and prod deploy the same stack %q", stacks["prod"])
+	}
+}
