@@ -1,0 +1,462 @@
+// The built bootstrap inside the real Lambda runtime, with no Docker: the
+// AWS Lambda Runtime Interface Emulator (RIE, the runtime API that Lambda's
+// base images ship) runs the bootstrap that `make build-UserHashFunction`
+// writes, built for this machine's architecture. Its secrets are in moto's
+// Secrets Manager and, in password mode, its users in moto's Cognito:
+// endpoints that are not ours. Every file in events/ is invoked through
+// the Lambda Invoke API, as `sam local invoke -e` would, and each answer
+// must be the right status and body, with a hash an independent HMAC
+// agrees with.
+
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/intercom-identity/userhash/shared/awsfake"
+)
+
+// The platform secrets the emulated function reads from moto. Android's
+// is a field of a JSON secret, as ANDROID_SECRET_ID=ARN#key reads it.
+var rieSecrets = map[string]string{
+	"ios":     "rie-ios-secret",
+	"android": "rie-android-secret",
+	"web":     "rie-web-secret",
+}
+
+// rieEvents is what each file in events/ must answer. A file that is not
+// listed fails the test: a new event needs an expectation.
+var rieEvents = map[string]struct {
+	password bool   // needs the function in password mode
+	status   int    //
+	code     string // problem code; empty for success
+	platform string
+	userID   string
+	email    string
+	hashOver string // the identifier the hash is over
+}{
+	"ios.json":              {status: 200, platform: "ios", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
+	"iphone-cordova.json":   {status: 200, platform: "ios", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
+	"android.json":          {status: 200, platform: "android", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
+	"web.json":              {status: 200, platform: "web", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
+	"email-only.json":       {status: 200, platform: "ios", email: "b@example.com", hashOver: "b@example.com"},
+	"no-identity.json":      {status: 403, code: "unidentified_user"},
+	"no-authorizer.json":    {status: 401, code: "unauthenticated"},
+	"unknown-platform.json": {status: 400, code: "unsupported_platform"},
+	"malformed-body.json":   {status: 400, code: "invalid_request"},
+	"identity-in-body.json": {status: 400, code: "invalid_request"},
+	"get-method.json":       {status: 405, code: "method_not_allowed"},
+	"password-signin.json":  {password: true, status: 200, platform: "android", userID: "u-alice-1001", email: "alice@example.com", hashOver: "u-alice-1001"},
+}
+
+// The user of events/password-signin.json, in moto's Cognito.
+const (
+	rieUsername = "alice@example.com"
+	riePassword = "demo-password"
+)
+
+func TestEventsInLambdaRuntime(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skipf("the Lambda Runtime Interface Emulator runs on Linux only, not %s", runtime.GOOS)
+	}
+	rie := lambdaEmulator(t)
+	bootstrap := hostBootstrap(t)
+	motoURL := awsfake.StartMoto(t)
+	env := rieBaseEnv(t, motoURL)
+	for k, v := range rieMotoSecrets(t, motoURL) {
+		env[k] = v
+	}
+	clientID := rieMotoPool(t, motoURL)
+
+	// One function per mode, each started on its first event, as Lambda
+	// starts an execution environment, and kept until the whole test ends.
+	functions := map[bool]*emulated{}
+	function := func(password bool) *emulated {
+		if f := functions[password]; f != nil {
+			return f
+		}
+		fenv := map[string]string{"AUTH_MODE": "jwt"}
+		if password {
+			fenv = map[string]string{
+				"AUTH_MODE":         "password",
+				"COGNITO_CLIENT_ID": clientID,
+				"USER_ID_CLAIM":     "custom:intercom_id",
+			}
+		}
+		for k, v := range env {
+			fenv[k] = v
+		}
+		f := startEmulator(t, rie, bootstrap, fenv)
+		functions[password] = f
+		return f
+	}
+
+	files, err := filepath.Glob(filepath.Join(repoRoot, "events", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no events in events/: %v", err)
+	}
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			tt, ok := rieEvents[name]
+			if !ok {
+				t.Fatalf("events/%s has no expected outcome in rieEvents", name)
+			}
+			event, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := function(tt.password).invoke(t, event)
+			if got := resp.Headers["Cache-Control"]; got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", got)
+			}
+			if tt.code != "" {
+				checkRIEProblem(t, resp, tt.status, tt.code)
+				return
+			}
+			if resp.StatusCode != tt.status || resp.Headers["Content-Type"] != "application/json" {
+				t.Fatalf("got %d %q %s, want %d application/json", resp.StatusCode, resp.Headers["Content-Type"], resp.Body, tt.status)
+			}
+			var got success
+			if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
+				t.Fatalf("body %s: %v", resp.Body, err)
+			}
+			want := success{
+				Platform: tt.platform, UserID: tt.userID, Email: tt.email,
+				UserHash: independentHash(rieSecrets[tt.platform], tt.hashOver),
+				UserJWT:  got.UserJWT, Expires: got.Expires,
+			}
+			if got != want {
+				t.Errorf("body = %+v\nwant   %+v", got, want)
+			}
+			if (got.UserJWT != "") != (tt.userID != "") {
+				t.Fatalf("user_jwt present = %v, want %v (only with a user_id)", got.UserJWT != "", tt.userID != "")
+			}
+			if got.UserJWT != "" {
+				claims := jwt.MapClaims{}
+				if _, err := jwt.ParseWithClaims(got.UserJWT, claims, func(*jwt.Token) (any, error) { return []byte(rieSecrets[tt.platform]), nil },
+					jwt.WithValidMethods([]string{"HS256"})); err != nil {
+					t.Errorf("user_jwt does not verify with the %s secret: %v", tt.platform, err)
+				} else if claims["user_id"] != tt.userID {
+					t.Errorf("user_jwt user_id = %v, want %s", claims["user_id"], tt.userID)
+				}
+			}
+		})
+	}
+
+	for password, f := range functions {
+		mode := map[bool]string{false: "jwt", true: "password"}[password]
+		init, ok := f.initDuration()
+		if !ok {
+			t.Errorf("%s mode: the emulator printed no INIT REPORT; its output:\n%s", mode, f.out.String())
+			continue
+		}
+		// The cold start, prefetching the platform secrets from moto.
+		t.Logf("%s mode: INIT REPORT durationMs %.1f (runtime %s/%s)", mode, init, runtime.GOOS, runtime.GOARCH)
+		f.checkLogClean(t)
+	}
+}
+
+// lambdaEmulator returns the RIE binary that `make tools` builds from the Go
+// module proxy into .tools/bin, building it if it is not there yet.
+func lambdaEmulator(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("make", "-C", repoRoot, "--no-print-directory", "tools").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make tools could not build the Lambda Runtime Interface Emulator (it needs the Go module proxy once, then .tools/bin caches it): %v\n%s", err, out)
+	}
+	bin := filepath.Join(repoRoot, ".tools", "bin", "aws-lambda-rie")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("make tools succeeded but left no emulator: %v", err)
+	}
+	return bin
+}
+
+// hostBootstrap builds the bootstrap with SAM's own build target, for this
+// machine's architecture, which the emulator runs natively.
+func hostBootstrap(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("make", "-C", repoRoot, "--no-print-directory", "build-UserHashFunction",
+		"ARTIFACTS_DIR="+dir, "LAMBDA_ARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make build-UserHashFunction: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "bootstrap")
+}
+
+// rieBaseEnv is the environment every emulated function gets: what Lambda
+// sets, dummy credentials, and moto for both AWS services. HOME is empty so
+// that no AWS profile of the machine's user leaks in.
+func rieBaseEnv(t *testing.T, motoURL string) map[string]string {
+	return map[string]string{
+		"PATH":                             os.Getenv("PATH"),
+		"HOME":                             t.TempDir(),
+		"AWS_REGION":                       "us-east-1",
+		"AWS_ACCESS_KEY_ID":                "testing",
+		"AWS_SECRET_ACCESS_KEY":            "testing",
+		"AWS_EC2_METADATA_DISABLED":        "true",
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": motoURL,
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": motoURL,
+		"AWS_LAMBDA_FUNCTION_NAME":                   "UserHashFunction",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":            "128",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT":                "10",
+	}
+}
+
+func rieAWSConfig() aws.Config {
+	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")}
+}
+
+// rieMotoSecrets creates the platform secrets in moto and returns the
+// *_SECRET_ID variables that name them, as the template sets them: ARNs,
+// and ARN#key for a field of a JSON secret.
+func rieMotoSecrets(t *testing.T, motoURL string) map[string]string {
+	t.Helper()
+	sm := secretsmanager.NewFromConfig(rieAWSConfig(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	create := func(name, value string) string {
+		out, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
+		if err != nil {
+			t.Fatalf("CreateSecret %s: %v", name, err)
+		}
+		return aws.ToString(out.ARN)
+	}
+	android, _ := json.Marshal(map[string]string{"android": rieSecrets["android"], "other": "not-this-one"})
+	return map[string]string{
+		"IOS_SECRET_ID":     create("intercom/ios", rieSecrets["ios"]),
+		"ANDROID_SECRET_ID": create("intercom/mobile", string(android)) + "#android",
+		"WEB_SECRET_ID":     create("intercom/web", rieSecrets["web"]),
+	}
+}
+
+// rieMotoPool creates a user pool in moto with a public app client that
+// allows USER_PASSWORD_AUTH, as template.yaml creates it in password mode,
+// and the user of events/password-signin.json, whose Intercom user_id is
+// the custom attribute intercom_id. It returns the client ID.
+func rieMotoPool(t *testing.T, motoURL string) string {
+	t.Helper()
+	ctx := context.Background()
+	idp := cip.NewFromConfig(rieAWSConfig(), func(o *cip.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	// CreateUserPool by hand: the SDK leaves out a policy's false
+	// Require* fields, and moto reads them as true, which the demo
+	// password of the event does not meet.
+	var pool struct{ UserPool struct{ Id *string } }
+	motoCall(t, motoURL, "AWSCognitoIdentityProviderService.CreateUserPool", map[string]any{
+		"PoolName": "rie-users",
+		"Schema":   []map[string]any{{"Name": "intercom_id", "AttributeDataType": "String", "Mutable": true}},
+		"Policies": map[string]any{"PasswordPolicy": map[string]any{
+			"MinimumLength": 8, "RequireUppercase": false, "RequireLowercase": false, "RequireNumbers": false, "RequireSymbols": false,
+		}},
+	}, &pool)
+	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId:        pool.UserPool.Id,
+		ClientName:        aws.String("app"),
+		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserPasswordAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+		ReadAttributes:    []string{"email", "custom:intercom_id"},
+	})
+	if err != nil {
+		t.Fatalf("CreateUserPoolClient: %v", err)
+	}
+	if _, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId: pool.UserPool.Id, Username: aws.String(rieUsername),
+		UserAttributes: []ciptypes.AttributeType{
+			{Name: aws.String("email"), Value: aws.String(rieUsername)},
+			{Name: aws.String("custom:intercom_id"), Value: aws.String("u-alice-1001")},
+		},
+		TemporaryPassword: aws.String(riePassword), MessageAction: ciptypes.MessageActionTypeSuppress,
+	}); err != nil {
+		t.Fatalf("AdminCreateUser: %v", err)
+	}
+	if _, err := idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+		UserPoolId: pool.UserPool.Id, Username: aws.String(rieUsername), Password: aws.String(riePassword), Permanent: true,
+	}); err != nil {
+		t.Fatalf("AdminSetUserPassword: %v", err)
+	}
+	return aws.ToString(client.UserPoolClient.ClientId)
+}
+
+// motoCall makes one awsJson1.1 call to moto and decodes its answer.
+func motoCall(t *testing.T, motoURL, target string, in, out any) {
+	t.Helper()
+	body, _ := json.Marshal(in)
+	req, _ := http.NewRequest(http.MethodPost, motoURL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", target)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20261125/us-east-1/cognito-idp/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s", target, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("%s: %v", target, err)
+	}
+}
+
+// emulated is one function running under the emulator.
+type emulated struct {
+	url string // the Invoke API
+	out *lockedBuffer
+}
+
+// startEmulator runs the bootstrap under the RIE on two free loopback
+// ports (the Invoke API and the runtime API), with exactly env, and stops
+// it when the test ends.
+func startEmulator(t *testing.T, rie, bootstrap string, env map[string]string) *emulated {
+	t.Helper()
+	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(rie, "--log-level", "info",
+		"--runtime-interface-emulator-address", invokeAddr,
+		"--runtime-api-address", runtimeAddr,
+		bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	f := &emulated{url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", out: &lockedBuffer{}}
+	cmd.Stdout, cmd.Stderr = f.out, f.out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the emulator: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", invokeAddr, time.Second)
+		if err == nil {
+			c.Close()
+			return f
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the emulator did not listen on %s within 10s: %v\n%s", invokeAddr, err, f.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// invoke sends one event through the Invoke API and decodes the function's
+// API Gateway response.
+func (f *emulated) invoke(t *testing.T, event []byte) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Post(f.url, "application/json", bytes.NewReader(event))
+	if err != nil {
+		t.Fatalf("invoke: %v\n%s", err, f.out.String())
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the emulator answered %d %s; its output:\n%s", resp.StatusCode, body, f.out.String())
+	}
+	var out events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(body, &out); err != nil || out.StatusCode == 0 {
+		t.Fatalf("the function's answer %s is not an API Gateway response (%v); its output:\n%s", body, err, f.out.String())
+	}
+	return out
+}
+
+var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+
+// initDuration is the init phase the emulator measured, from the start of
+// the bootstrap to its first request for work, in milliseconds.
+func (f *emulated) initDuration() (float64, bool) {
+	m := initReport.FindStringSubmatch(f.out.String())
+	if m == nil {
+		return 0, false
+	}
+	var ms float64
+	_, err := fmt.Sscan(m[1], &ms)
+	return ms, err == nil
+}
+
+// checkLogClean fails if anything the function must never log shows up in
+// what the runtime printed: secrets, identifiers, passwords, hashes.
+func (f *emulated) checkLogClean(t *testing.T) {
+	t.Helper()
+	out := f.out.String()
+	never := []string{"u-123", "a@example.com", "b@example.com", "u-alice-1001", rieUsername, riePassword}
+	for _, s := range rieSecrets {
+		never = append(never, s, independentHash(s, "u-123"), independentHash(s, "u-alice-1001"), independentHash(s, "b@example.com"))
+	}
+	for _, s := range never {
+		if strings.Contains(out, s) {
+			t.Errorf("the function's output contains %q, which must never be logged", s)
+		}
+	}
+}
+
+func checkRIEProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int, code string) {
+	t.Helper()
+	if resp.StatusCode != status || resp.Headers["Content-Type"] != "application/problem+json" {
+		t.Fatalf("got %d %q %s, want %d application/problem+json", resp.StatusCode, resp.Headers["Content-Type"], resp.Body, status)
+	}
+	var p problem
+	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
+		t.Fatalf("problem body %s: %v", resp.Body, err)
+	}
+	if p.Code != code || p.Status != status || p.Type == "" || p.Title == "" {
+		t.Errorf("problem = %+v, want code %s status %d with type and title", p, code, status)
+	}
+	if status == http.StatusMethodNotAllowed && !slices.Contains(strings.Split(resp.Headers["Allow"], ", "), "POST") {
+		t.Errorf("Allow = %q, want POST", resp.Headers["Allow"])
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// lockedBuffer collects the emulator's output, written by its process and
+// read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
