@@ -3,7 +3,6 @@
 .PHONY: run test bench lint build build-UserHashFunction deploy invoke invoke-rie tools
 
 GO ?= go
-BIN := bin
 
 run:
 	@echo "*** DEMO MODE: demo users and demo secrets, never use them for a real Intercom workspace ***"
