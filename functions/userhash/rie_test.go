@@ -38,6 +38,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/intercom-identity/userhash/shared/awsfake"
+	"github.com/intercom-identity/userhash/shared/eventstest"
 )
 
 // The platform secrets the emulated function reads from moto. Android's
@@ -46,31 +47,6 @@ var rieSecrets = map[string]string{
 	"ios":     "rie-ios-secret",
 	"android": "rie-android-secret",
 	"web":     "rie-web-secret",
-}
-
-// rieEvents is what each file in events/ must answer. A file that is not
-// listed fails the test: a new event needs an expectation.
-var rieEvents = map[string]struct {
-	password bool   // needs the function in password mode
-	status   int    //
-	code     string // problem code; empty for success
-	platform string
-	userID   string
-	email    string
-	hashOver string // the identifier the hash is over
-}{
-	"ios.json":              {status: 200, platform: "ios", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
-	"iphone-cordova.json":   {status: 200, platform: "ios", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
-	"android.json":          {status: 200, platform: "android", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
-	"web.json":              {status: 200, platform: "web", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
-	"email-only.json":       {status: 200, platform: "ios", email: "b@example.com", hashOver: "b@example.com"},
-	"no-identity.json":      {status: 403, code: "unidentified_user"},
-	"no-authorizer.json":    {status: 401, code: "unauthenticated"},
-	"unknown-platform.json": {status: 400, code: "unsupported_platform"},
-	"malformed-body.json":   {status: 400, code: "invalid_request"},
-	"identity-in-body.json": {status: 400, code: "invalid_request"},
-	"get-method.json":       {status: 405, code: "method_not_allowed"},
-	"password-signin.json":  {password: true, status: 200, platform: "android", userID: "u-alice-1001", email: "alice@example.com", hashOver: "u-alice-1001"},
 }
 
 // The user of events/password-signin.json, in moto's Cognito.
@@ -115,54 +91,43 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 		return f
 	}
 
-	files, err := filepath.Glob(filepath.Join(repoRoot, "events", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no events in events/: %v", err)
-	}
-	for _, file := range files {
-		name := filepath.Base(file)
+	for _, name := range eventstest.Names(t) {
 		t.Run(name, func(t *testing.T) {
-			tt, ok := rieEvents[name]
-			if !ok {
-				t.Fatalf("events/%s has no expected outcome in rieEvents", name)
-			}
-			event, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp := function(tt.password).invoke(t, event)
+			tt := eventstest.Outcomes[name]
+			event := eventstest.Raw(t, name)
+			resp := function(tt.Password).invoke(t, event)
 			if got := resp.Headers["Cache-Control"]; got != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", got)
 			}
-			if tt.code != "" {
-				checkRIEProblem(t, resp, tt.status, tt.code)
+			if tt.Code != "" {
+				checkRIEProblem(t, resp, tt.Status, tt.Code)
 				return
 			}
-			if resp.StatusCode != tt.status || resp.Headers["Content-Type"] != "application/json" {
-				t.Fatalf("got %d %q %s, want %d application/json", resp.StatusCode, resp.Headers["Content-Type"], resp.Body, tt.status)
+			if resp.StatusCode != tt.Status || resp.Headers["Content-Type"] != "application/json" {
+				t.Fatalf("got %d %q %s, want %d application/json", resp.StatusCode, resp.Headers["Content-Type"], resp.Body, tt.Status)
 			}
 			var got success
 			if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
 				t.Fatalf("body %s: %v", resp.Body, err)
 			}
 			want := success{
-				Platform: tt.platform, UserID: tt.userID, Email: tt.email,
-				UserHash: independentHash(rieSecrets[tt.platform], tt.hashOver),
+				Platform: tt.Platform, UserID: tt.UserID, Email: tt.Email,
+				UserHash: independentHash(rieSecrets[tt.Platform], tt.HashOver),
 				UserJWT:  got.UserJWT, Expires: got.Expires,
 			}
 			if got != want {
 				t.Errorf("body = %+v\nwant   %+v", got, want)
 			}
-			if (got.UserJWT != "") != (tt.userID != "") {
-				t.Fatalf("user_jwt present = %v, want %v (only with a user_id)", got.UserJWT != "", tt.userID != "")
+			if (got.UserJWT != "") != (tt.UserID != "") {
+				t.Fatalf("user_jwt present = %v, want %v (only with a user_id)", got.UserJWT != "", tt.UserID != "")
 			}
 			if got.UserJWT != "" {
 				claims := jwt.MapClaims{}
-				if _, err := jwt.ParseWithClaims(got.UserJWT, claims, func(*jwt.Token) (any, error) { return []byte(rieSecrets[tt.platform]), nil },
+				if _, err := jwt.ParseWithClaims(got.UserJWT, claims, func(*jwt.Token) (any, error) { return []byte(rieSecrets[tt.Platform]), nil },
 					jwt.WithValidMethods([]string{"HS256"})); err != nil {
-					t.Errorf("user_jwt does not verify with the %s secret: %v", tt.platform, err)
-				} else if claims["user_id"] != tt.userID {
-					t.Errorf("user_jwt user_id = %v, want %s", claims["user_id"], tt.userID)
+					t.Errorf("user_jwt does not verify with the %s secret: %v", tt.Platform, err)
+				} else if claims["user_id"] != tt.UserID {
+					t.Errorf("user_jwt user_id = %v, want %s", claims["user_id"], tt.UserID)
 				}
 			}
 		})

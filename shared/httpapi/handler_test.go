@@ -23,6 +23,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/intercom-identity/userhash/shared/auth"
+	"github.com/intercom-identity/userhash/shared/eventstest"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
@@ -63,19 +64,6 @@ func hmacHex(secret, msg string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(msg))
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-func loadEvent(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return ev
 }
 
 func newHandler(log *bytes.Buffer, opts ...httpapi.Option) *httpapi.Handler {
@@ -143,52 +131,22 @@ func checkProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int
 // TestEvents runs every file in events/ (the ones `sam local invoke -e`
 // takes) through the handler in the mode it is written for.
 func TestEvents(t *testing.T) {
-	tests := map[string]struct {
-		password bool
-		status   int
-		code     string // empty for success
-		platform string
-		userID   string
-		email    string
-		hashOver string // the identifier the hash must be over
-	}{
-		"ios.json":              {status: 200, platform: "ios", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
-		"iphone-cordova.json":   {status: 200, platform: "ios", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
-		"android.json":          {status: 200, platform: "android", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
-		"web.json":              {status: 200, platform: "web", userID: "u-123", email: "a@example.com", hashOver: "u-123"},
-		"email-only.json":       {status: 200, platform: "ios", email: "b@example.com", hashOver: "b@example.com"},
-		"no-identity.json":      {status: 403, code: "unidentified_user"},
-		"no-authorizer.json":    {status: 401, code: "unauthenticated"},
-		"unknown-platform.json": {status: 400, code: "unsupported_platform"},
-		"malformed-body.json":   {status: 400, code: "invalid_request"},
-		"identity-in-body.json": {status: 400, code: "invalid_request"},
-		"get-method.json":       {status: 405, code: "method_not_allowed"},
-		"password-signin.json":  {password: true, status: 200, platform: "android", userID: "u-alice-1001", email: "alice@example.com", hashOver: "u-alice-1001"},
-	}
-	files, _ := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
-	if len(files) == 0 {
-		t.Fatal("no events found")
-	}
-	for _, file := range files {
-		name := filepath.Base(file)
+	for _, name := range eventstest.Names(t) {
 		t.Run(name, func(t *testing.T) {
-			tt, ok := tests[name]
-			if !ok {
-				t.Fatalf("events/%s has no expected outcome in this test", name)
-			}
+			tt := eventstest.Outcomes[name]
 			var opts []httpapi.Option
-			if tt.password {
+			if tt.Password {
 				opts = append(opts, httpapi.WithPasswords(demoUsers(t)))
 			}
-			resp, err := newHandler(nil, opts...).Handle(context.Background(), loadEvent(t, name))
+			resp, err := newHandler(nil, opts...).Handle(context.Background(), eventstest.Load(t, name))
 			if err != nil {
 				t.Fatalf("Handle returned error %v, want nil always", err)
 			}
 			if resp.Headers["Cache-Control"] != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", resp.Headers["Cache-Control"])
 			}
-			if tt.code != "" {
-				checkProblem(t, resp, tt.status, tt.code)
+			if tt.Code != "" {
+				checkProblem(t, resp, tt.Status, tt.Code)
 				return
 			}
 			if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "application/json" {
@@ -198,11 +156,11 @@ func TestEvents(t *testing.T) {
 			if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
 				t.Fatal(err)
 			}
-			secret := string(testSecrets[mustParse(t, tt.platform)])
-			want := successBody{Platform: tt.platform, UserID: tt.userID, Email: tt.email, UserHash: hmacHex(secret, tt.hashOver)}
-			if tt.userID != "" {
+			secret := string(testSecrets[mustParse(t, tt.Platform)])
+			want := successBody{Platform: tt.Platform, UserID: tt.UserID, Email: tt.Email, UserHash: hmacHex(secret, tt.HashOver)}
+			if tt.UserID != "" {
 				want.UserJWT, want.Expires = got.UserJWT, "2026-11-25T16:04:05Z"
-				checkJWT(t, got.UserJWT, secret, tt.userID, tt.email)
+				checkJWT(t, got.UserJWT, secret, tt.UserID, tt.Email)
 			} else if got.UserJWT != "" || got.Expires != "" {
 				t.Errorf("got a JWT for a user without user_id: %+v", got)
 			}
