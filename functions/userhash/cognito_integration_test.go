@@ -11,11 +11,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -122,7 +119,6 @@ func setupMotoPool(t *testing.T) motoPool {
 // wrong, as Cognito does, and forwards the rest to moto unchanged.
 type secretHashGate struct {
 	clientID, clientSecret string
-	next                   http.Handler
 
 	mu     sync.Mutex
 	hashes []string // SECRET_HASH of each InitiateAuth, "" when absent
@@ -130,38 +126,32 @@ type secretHashGate struct {
 
 func newSecretHashGate(t *testing.T, p motoPool) (*secretHashGate, string) {
 	t.Helper()
-	target, err := url.Parse(p.motoURL)
+	g := &secretHashGate{clientID: p.clientID, clientSecret: p.clientSecret}
+	h, err := awsfake.Proxy(p.motoURL, g.inspect)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &secretHashGate{clientID: p.clientID, clientSecret: p.clientSecret, next: httputil.NewSingleHostReverseProxy(target)}
-	srv := httptest.NewServer(g)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return g, srv.URL
 }
 
-func (g *secretHashGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		awsfake.WriteError(w, &awsfake.Error{Status: http.StatusBadRequest, Type: "SerializationException", Message: "unreadable body"})
-		return
+func (g *secretHashGate) inspect(op string, body []byte) *awsfake.Error {
+	if op != "AWSCognitoIdentityProviderService.InitiateAuth" {
+		return nil
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if r.Header.Get("X-Amz-Target") == "AWSCognitoIdentityProviderService.InitiateAuth" {
-		var in struct{ AuthParameters map[string]string }
-		_ = json.Unmarshal(body, &in)
-		got := in.AuthParameters["SECRET_HASH"]
-		g.mu.Lock()
-		g.hashes = append(g.hashes, got)
-		g.mu.Unlock()
-		m := hmac.New(sha256.New, []byte(g.clientSecret))
-		m.Write([]byte(in.AuthParameters["USERNAME"] + g.clientID))
-		if want := base64.StdEncoding.EncodeToString(m.Sum(nil)); !hmac.Equal([]byte(got), []byte(want)) {
-			awsfake.WriteError(w, &awsfake.Error{Status: http.StatusBadRequest, Type: "NotAuthorizedException", Message: "Unable to verify secret hash for client " + g.clientID})
-			return
-		}
+	var in struct{ AuthParameters map[string]string }
+	_ = json.Unmarshal(body, &in)
+	got := in.AuthParameters["SECRET_HASH"]
+	g.mu.Lock()
+	g.hashes = append(g.hashes, got)
+	g.mu.Unlock()
+	m := hmac.New(sha256.New, []byte(g.clientSecret))
+	m.Write([]byte(in.AuthParameters["USERNAME"] + g.clientID))
+	if want := base64.StdEncoding.EncodeToString(m.Sum(nil)); !hmac.Equal([]byte(got), []byte(want)) {
+		return &awsfake.Error{Status: http.StatusBadRequest, Type: "NotAuthorizedException", Message: "Unable to verify secret hash for client " + g.clientID}
 	}
-	g.next.ServeHTTP(w, r)
+	return nil
 }
 
 func (g *secretHashGate) Hashes() []string {

@@ -11,11 +11,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,8 +53,6 @@ const (
 // endpoint that is not ours: it counts the function's calls by operation
 // and SecretId, and while down answers every call 503.
 type smProxy struct {
-	next http.Handler
-
 	mu     sync.Mutex
 	calls  map[string]int // GetSecretValue by SecretId
 	others map[string]int // any other operation, by X-Amz-Target
@@ -66,38 +61,30 @@ type smProxy struct {
 
 func startSMProxy(t *testing.T, motoURL string) (*smProxy, string) {
 	t.Helper()
-	target, err := url.Parse(motoURL)
+	p := &smProxy{calls: map[string]int{}, others: map[string]int{}}
+	h, err := awsfake.Proxy(motoURL, p.inspect)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &smProxy{next: httputil.NewSingleHostReverseProxy(target), calls: map[string]int{}, others: map[string]int{}}
-	srv := httptest.NewServer(p)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return p, srv.URL
 }
 
-func (p *smProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		awsfake.WriteError(w, &awsfake.Error{Status: http.StatusBadRequest, Type: "SerializationException", Message: "bad body"})
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+func (p *smProxy) inspect(op string, body []byte) *awsfake.Error {
 	p.mu.Lock()
-	if target := r.Header.Get("X-Amz-Target"); target == "secretsmanager.GetSecretValue" {
+	defer p.mu.Unlock()
+	if op == "secretsmanager.GetSecretValue" {
 		var in struct{ SecretId string }
 		_ = json.Unmarshal(body, &in)
 		p.calls[in.SecretId]++
 	} else {
-		p.others[target]++
+		p.others[op]++
 	}
-	down := p.down
-	p.mu.Unlock()
-	if down {
-		awsfake.WriteError(w, awsfake.SMServiceUnavailable)
-		return
+	if p.down {
+		return awsfake.SMServiceUnavailable
 	}
-	p.next.ServeHTTP(w, r)
+	return nil
 }
 
 func (p *smProxy) Calls(secretID string) int {

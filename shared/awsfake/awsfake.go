@@ -12,9 +12,12 @@
 package awsfake
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 )
 
 // Error is an AWS JSON protocol error: the SDK reads its type from __type
@@ -55,4 +58,30 @@ func WriteError(w http.ResponseWriter, e *Error) {
 	w.Header().Set("X-Amzn-ErrorType", e.Type)
 	w.WriteHeader(e.Status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Type, "message": e.Message})
+}
+
+// Proxy forwards awsJson1.1 calls to target (a moto_server, say), showing
+// each to inspect first: inspect sees the operation (X-Amz-Target) and the
+// request document, and may answer the call itself by returning an error.
+// Tests use it to count calls, simulate an outage, or check what moto does
+// not.
+func Proxy(target string, inspect func(op string, body []byte) *Error) (http.Handler, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	next := httputil.NewSingleHostReverseProxy(u)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			WriteError(w, &Error{Status: http.StatusBadRequest, Type: "SerializationException", Message: "unreadable body"})
+			return
+		}
+		if e := inspect(r.Header.Get("X-Amz-Target"), body); e != nil {
+			WriteError(w, e)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	}), nil
 }
