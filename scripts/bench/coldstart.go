@@ -1,0 +1,245 @@
+// Cold starts under the AWS Lambda Runtime Interface Emulator: each run is
+// a fresh emulator and a fresh bootstrap, timed from the first invocation's
+// request to its response (init included), with the emulator's own INIT
+// REPORT beside it. Our function fetches its secrets from a loopback
+// Secrets Manager fake during init, as it would from Secrets Manager.
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/intercom-identity/userhash/shared/awsfake"
+)
+
+// coldRun is one cold start.
+type coldRun struct {
+	initMs  float64 // the emulator's INIT REPORT
+	firstMs float64 // first request to its response, init included
+	out     string  // what the emulator and the function printed
+	fnOut   string  // what was printed after the invocation began: the function's start, not the emulator's
+}
+
+// coldEnv is what Lambda sets, plus dummy credentials and the fake.
+func coldEnv(smURL, home string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=bench",
+		"AWS_SECRET_ACCESS_KEY=bench",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + smURL,
+		"AWS_LAMBDA_FUNCTION_NAME=UserHashFunction",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
+		"AUTH_MODE=jwt",
+		"IOS_SECRET_ID=intercom/ios",
+		"ANDROID_SECRET_ID=intercom/android",
+		"WEB_SECRET_ID=intercom/web",
+	}
+}
+
+// startFake serves the three platform secrets on loopback.
+func startFake() (*awsfake.SecretsManager, *httptest.Server) {
+	sm := awsfake.NewSecretsManager()
+	for _, p := range []string{"ios", "android", "web"} {
+		sm.Put("intercom/"+p, "bench-"+p+"-secret")
+	}
+	return sm, httptest.NewServer(sm)
+}
+
+var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+
+// coldStart runs bootstrap once under a fresh emulator and invokes it with
+// event.
+func coldStart(rie, bootstrap string, env []string, event []byte) (coldRun, error) {
+	invokeAddr, err := freeAddr()
+	if err != nil {
+		return coldRun{}, err
+	}
+	runtimeAddr, err := freeAddr()
+	if err != nil {
+		return coldRun{}, err
+	}
+	cmd := exec.Command(rie, "--log-level", "info",
+		"--runtime-interface-emulator-address", invokeAddr,
+		"--runtime-api-address", runtimeAddr, bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
+	cmd.Env = env
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return coldRun{}, fmt.Errorf("start the emulator: %w", err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	// The emulator starts the bootstrap on the first invocation, as Lambda
+	// does on a cold start; waiting for its port first keeps the
+	// emulator's own start out of the figure.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", invokeAddr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			return coldRun{}, fmt.Errorf("the emulator did not listen: %v\n%s", err, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	mark := len(out.String())
+	start := time.Now()
+	resp, err := client.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(event))
+	if err != nil {
+		return coldRun{}, fmt.Errorf("invoke: %w\n%s", err, out.String())
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	first := time.Since(start)
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"statusCode":200`)) {
+		return coldRun{}, fmt.Errorf("the first invocation answered %d %s\n%s", resp.StatusCode, body, out.String())
+	}
+	// The INIT REPORT is printed when init ends, before the answer.
+	m := initReport.FindStringSubmatch(out.String())
+	if m == nil {
+		return coldRun{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", out.String())
+	}
+	initMs, _ := strconv.ParseFloat(m[1], 64)
+	all := out.String()
+	return coldRun{initMs: initMs, firstMs: float64(first.Microseconds()) / 1000, out: all, fnOut: all[mark:]}, nil
+}
+
+// buildBootstraps builds our bootstrap with SAM's build target and the
+// minimal function with the same flags, both for this machine, which the
+// emulator runs natively; and the arm64 bootstrap Lambda gets, for its size.
+func buildBootstraps(dir string) (ours, minimal, arm64 string, err error) {
+	arch := runtime.GOARCH
+	ours = filepath.Join(dir, "ours", "bootstrap")
+	if err = run("make", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+filepath.Dir(ours), "LAMBDA_ARCH="+arch); err != nil {
+		return
+	}
+	arm64 = filepath.Join(dir, "arm64", "bootstrap")
+	if err = run("make", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+filepath.Dir(arm64), "LAMBDA_ARCH=arm64"); err != nil {
+		return
+	}
+	minimal = filepath.Join(dir, "minimal", "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", minimal, "./scripts/bench/minimal")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+	if b, e := cmd.CombinedOutput(); e != nil {
+		err = fmt.Errorf("build the minimal function: %v\n%s", e, b)
+	}
+	return
+}
+
+// emulator returns the RIE that `make tools` builds into .tools/bin.
+func emulator() (string, error) {
+	if err := run("make", "--no-print-directory", "tools"); err != nil {
+		return "", fmt.Errorf("make tools (builds the Lambda Runtime Interface Emulator from the Go module proxy): %w", err)
+	}
+	return filepath.Abs(filepath.Join(".tools", "bin", "aws-lambda-rie"))
+}
+
+// initTrace runs our bootstrap once with GODEBUG=inittrace=1 and
+// LOG_LEVEL=debug (the emulator passes both on, and its own init lines come
+// before the invocation, so they are left out) and returns the package init time in total, the
+// heaviest packages, and how long each prefetched secret took.
+func initTrace(rie, bootstrap string, env []string, event []byte) (total float64, top []string, fetches []string, err error) {
+	env = append(slices.Clone(env), "GODEBUG=inittrace=1", "LOG_LEVEL=debug")
+	r, err := coldStart(rie, bootstrap, env, event)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	line := regexp.MustCompile(`^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms clock`)
+	type pkg struct {
+		name string
+		ms   float64
+	}
+	var pkgs []pkg
+	sc := bufio.NewScanner(strings.NewReader(r.fnOut))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		text := sc.Text()
+		if m := line.FindStringSubmatch(text); m != nil {
+			ms, _ := strconv.ParseFloat(m[2], 64)
+			pkgs = append(pkgs, pkg{m[1], ms})
+			total += ms
+		}
+		if strings.Contains(text, `"msg":"secret fetched"`) {
+			if i := strings.Index(text, `"took":`); i >= 0 {
+				took := strings.SplitN(text[i+len(`"took":`):], ",", 2)[0]
+				fetches = append(fetches, strings.Trim(took, `"}`))
+			}
+		}
+	}
+	slices.SortFunc(pkgs, func(a, b pkg) int { return int((b.ms - a.ms) * 1000) })
+	for _, p := range pkgs[:min(5, len(pkgs))] {
+		top = append(top, fmt.Sprintf("%s %.2f ms", p.name, p.ms))
+	}
+	return total, top, fetches, nil
+}
+
+func run(name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
+	}
+	return nil
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+// lockedBuffer collects a process's output while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
