@@ -1,6 +1,6 @@
 # Two commands matter: `make run` serves the product locally with demo users
 # and demo secrets, `make test` proves it. Everything else is for deploying.
-.PHONY: run test bench lint build build-UserHashFunction deploy invoke invoke-rie tools
+.PHONY: run test bench bench-micro fuzz lint build build-UserHashFunction deploy invoke invoke-rie tools
 
 GO ?= go
 
@@ -16,8 +16,23 @@ test:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
 
-bench:
+# The figures of BENCHMARKS.md: warm path, cold start under the emulator,
+# bootstrap size, load and peak RSS. `make bench-micro` runs every package's
+# Go benchmarks instead.
+bench: tools
+	$(GO) run ./scripts/bench
+
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./...
+
+# Each fuzz target for FUZZTIME (CI runs them briefly; go longer by hand).
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestBody$$' -fuzztime $(FUZZTIME) ./shared/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzHandle$$' -fuzztime $(FUZZTIME) ./shared/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/platform
+	$(GO) test -run '^$$' -fuzz '^FuzzClaimMapping$$' -fuzztime $(FUZZTIME) ./shared/auth
+	$(GO) test -run '^$$' -fuzz '^FuzzEvent$$' -fuzztime $(FUZZTIME) ./shared/localserver
 
 # SAM's makefile build method runs this target with ARTIFACTS_DIR set.
 # LAMBDA_ARCH is for invoke-rie alone, which runs the bootstrap on this machine.

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/intercom-identity/userhash/shared/config"
+	"github.com/intercom-identity/userhash/shared/metrics"
 )
 
 const (
@@ -33,7 +34,7 @@ const (
 var notInTemplate = []string{
 	"IOS_SECRET", "ANDROID_SECRET", "WEB_SECRET",
 	"USERS_FILE", "JWT_ISSUER", "JWT_AUDIENCE", "LISTEN_ADDR", "ALLOWED_ORIGINS",
-	"AWS_LAMBDA_LOG_LEVEL",
+	"AWS_LAMBDA_LOG_LEVEL", "AWS_LAMBDA_FUNCTION_NAME",
 }
 
 func TestTemplateFunction(t *testing.T) {
@@ -421,6 +422,7 @@ func checkOutputs(t *testing.T, d *deployment, w wantDeployment) {
 		"IosSecretId":     w.secretIDs[0],
 		"AndroidSecretId": w.secretIDs[1],
 		"WebSecretId":     w.secretIDs[2],
+		"AlarmNames":      "<FunctionErrorsAlarm>, <Api5xxAlarm>, <SecretFetchErrorsAlarm>",
 	}
 	if w.userPool {
 		want["UserPoolId"] = "<UserPool>"
@@ -490,4 +492,41 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+// TestTemplateAlarms checks the three alarms watch what the function and the
+// API publish, under the names the code writes, and notify the topic only
+// when one is given.
+func TestTemplateAlarms(t *testing.T) {
+	tpl := loadTemplate(t)
+	want := map[string][2]string{ // alarm: namespace, metric
+		"FunctionErrorsAlarm":    {"AWS/Lambda", "Errors"},
+		"Api5xxAlarm":            {"AWS/ApiGateway", "5xx"},
+		"SecretFetchErrorsAlarm": {metrics.DefaultNamespace, metrics.MetricSecretFetchErrors},
+	}
+	for _, topic := range []string{"", "arn:aws:sns:eu-west-1:123456789012:on-call"} {
+		d, err := deploy(t, tpl, map[string]string{"AlarmTopicArn": topic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.of("AWS::CloudWatch::Alarm"); len(got) != len(want) {
+			t.Errorf("alarms = %v, want %d", got, len(want))
+		}
+		for name, w := range want {
+			a := d.resource(name)
+			if a["Namespace"] != w[0] || a["MetricName"] != w[1] {
+				t.Errorf("%s watches %v/%v, want %s/%s", name, a["Namespace"], a["MetricName"], w[0], w[1])
+			}
+			if name == "SecretFetchErrorsAlarm" {
+				// The EMF lines carry FunctionName as their dimension.
+				if dims := at(a, "Dimensions"); fmt.Sprint(dims) == "" || !strings.Contains(fmt.Sprint(dims), "FunctionName") {
+					t.Errorf("%s dimensions = %v, want FunctionName", name, dims)
+				}
+			}
+			actions := strs(a["AlarmActions"])
+			if (topic != "") != slices.Contains(actions, topic) || (topic == "" && len(actions) > 0) {
+				t.Errorf("topic %q: %s AlarmActions = %v", topic, name, actions)
+			}
+		}
+	}
 }

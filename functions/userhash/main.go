@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/localserver"
+	"github.com/intercom-identity/userhash/shared/metrics"
 	"github.com/intercom-identity/userhash/shared/oidc"
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
@@ -49,12 +51,21 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// CloudWatch metrics as EMF lines on stdout, one per request, which
+	// CloudWatch Logs turns into metrics; on a laptop nobody reads them.
+	metricsOut := io.Discard
+	if cfg.InLambda {
+		metricsOut = os.Stdout
+	}
+	rec := metrics.New(metricsOut, metrics.WithDimension("FunctionName", cfg.FunctionName))
+	defer rec.Flush()
 	var cache *secrets.Cache
 	if cfg.UsesSecretsManager() {
 		cache = secrets.NewCache(secrets.NewClient(awsCfg),
 			secrets.WithTTL(cfg.SecretCacheTTL),
 			secrets.WithMaxStale(cfg.SecretMaxStale),
-			secrets.WithLogger(logger))
+			secrets.WithLogger(logger),
+			secrets.WithObserver(rec.SecretEvent))
 		// Warm the cache in parallel now, during init; a failure is logged
 		// and retried on the first request instead of failing the start.
 		cache.Prefetch(ctx, secretRefs(cfg)...)
@@ -63,6 +74,7 @@ func run() error {
 		httpapi.WithClaims(cfg.Claims),
 		httpapi.WithUserJWTTTL(cfg.UserJWTTTL),
 		httpapi.WithLogger(logger),
+		httpapi.WithObserver(rec.Request),
 	}
 	if cfg.Mode == config.ModePassword {
 		checker, err := passwordChecker(cfg, awsCfg, cache)

@@ -42,8 +42,9 @@ type PlatformSecret struct {
 
 // Config is the whole configuration.
 type Config struct {
-	InLambda bool // AWS_LAMBDA_RUNTIME_API is set
-	Mode     Mode
+	InLambda     bool   // AWS_LAMBDA_RUNTIME_API is set
+	FunctionName string // AWS_LAMBDA_FUNCTION_NAME, which Lambda sets; the metrics' dimension
+	Mode         Mode
 
 	// Secrets holds an entry for each platform that has a secret; a
 	// platform without one is unsupported.
@@ -106,6 +107,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	c := Config{
 		InLambda:              env("AWS_LAMBDA_RUNTIME_API") != "",
+		FunctionName:          env("AWS_LAMBDA_FUNCTION_NAME"),
 		Mode:                  Mode(strings.ToLower(or(env("AUTH_MODE"), string(ModeJWT)))),
 		Secrets:               map[platform.Platform]PlatformSecret{},
 		Claims:                auth.ClaimMapping{UserID: or(env("USER_ID_CLAIM"), "sub"), Email: or(env("EMAIL_CLAIM"), "email")},
@@ -252,4 +254,5 @@ var Variables = []string{
 	"JWT_ISSUER", "JWT_AUDIENCE",
 	"LISTEN_ADDR", "ALLOWED_ORIGINS",
 	"LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL",
+	"AWS_LAMBDA_FUNCTION_NAME",
 }
