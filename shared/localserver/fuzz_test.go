@@ -156,8 +156,27 @@ func parseRequest(method, target, name, value, contentType, cookie string, body 
 		// bodies of another length are outside this target.
 		return nil, false
 	}
+	for k := range r.Header {
+		if !isToken(k) {
+			return nil, false // net/http's server refuses it: 400 invalid header name
+		}
+	}
 	r.RemoteAddr = "192.0.2.1:54321"
 	return r, true
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as a header
+// name must be. http.ReadRequest lets "A " through; the server does not.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // serve sends the raw request through srv as net/http's server would.
