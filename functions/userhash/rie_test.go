@@ -14,20 +14,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,6 +34,7 @@ import (
 
 	"github.com/intercom-identity/userhash/shared/awsfake"
 	"github.com/intercom-identity/userhash/shared/eventstest"
+	"github.com/intercom-identity/userhash/shared/rie"
 )
 
 // The platform secrets the emulated function reads from moto. Android's
@@ -59,7 +55,7 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skipf("the Lambda Runtime Interface Emulator runs on Linux only, not %s", runtime.GOOS)
 	}
-	rie := lambdaEmulator(t)
+	rieBin := lambdaEmulator(t)
 	bootstrap := hostBootstrap(t)
 	motoURL := awsfake.StartMoto(t)
 	env := rieBaseEnv(t, motoURL)
@@ -86,7 +82,7 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 		for k, v := range env {
 			fenv[k] = v
 		}
-		f := startEmulator(t, rie, bootstrap, fenv)
+		f := startEmulator(t, rieBin, bootstrap, fenv)
 		functions[password] = f
 		return f
 	}
@@ -135,9 +131,9 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 
 	for password, f := range functions {
 		mode := map[bool]string{false: "jwt", true: "password"}[password]
-		init, ok := f.initDuration()
+		init, ok := f.InitDuration()
 		if !ok {
-			t.Errorf("%s mode: the emulator printed no INIT REPORT; its output:\n%s", mode, f.out.String())
+			t.Errorf("%s mode: the emulator printed no INIT REPORT; its output:\n%s", mode, f.Output())
 			continue
 		}
 		// The cold start, prefetching the platform secrets from moto.
@@ -287,88 +283,44 @@ func motoCall(t *testing.T, motoURL, target string, in, out any) {
 }
 
 // emulated is one function running under the emulator.
-type emulated struct {
-	url string // the Invoke API
-	out *lockedBuffer
-}
+type emulated struct{ *rie.Function }
 
-// startEmulator runs the bootstrap under the RIE on two free loopback
-// ports (the Invoke API and the runtime API), with exactly env, and stops
-// it when the test ends.
-func startEmulator(t *testing.T, rie, bootstrap string, env map[string]string) *emulated {
+// startEmulator runs the bootstrap under the RIE with exactly env, and
+// stops it when the test ends.
+func startEmulator(t *testing.T, rieBin, bootstrap string, env map[string]string) *emulated {
 	t.Helper()
-	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(rie, "--log-level", "info",
-		"--runtime-interface-emulator-address", invokeAddr,
-		"--runtime-api-address", runtimeAddr,
-		bootstrap)
-	cmd.Dir = filepath.Dir(bootstrap)
+	var list []string
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		list = append(list, k+"="+v)
 	}
-	f := &emulated{url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", out: &lockedBuffer{}}
-	cmd.Stdout, cmd.Stderr = f.out, f.out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the emulator: %v", err)
+	f, err := rie.Start(rieBin, bootstrap, list)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", invokeAddr, time.Second)
-		if err == nil {
-			c.Close()
-			return f
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the emulator did not listen on %s within 10s: %v\n%s", invokeAddr, err, f.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	t.Cleanup(f.Stop)
+	return &emulated{f}
 }
 
 // invoke sends one event through the Invoke API and decodes the function's
 // API Gateway response.
 func (f *emulated) invoke(t *testing.T, event []byte) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	client := &http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Post(f.url, "application/json", bytes.NewReader(event))
-	if err != nil {
-		t.Fatalf("invoke: %v\n%s", err, f.out.String())
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("the emulator answered %d %s; its output:\n%s", resp.StatusCode, body, f.out.String())
+	status, body, err := f.Invoke(event)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("the emulator answered %d %s (%v); its output:\n%s", status, body, err, f.Output())
 	}
 	var out events.APIGatewayV2HTTPResponse
 	if err := json.Unmarshal(body, &out); err != nil || out.StatusCode == 0 {
-		t.Fatalf("the function's answer %s is not an API Gateway response (%v); its output:\n%s", body, err, f.out.String())
+		t.Fatalf("the function's answer %s is not an API Gateway response (%v); its output:\n%s", body, err, f.Output())
 	}
 	return out
-}
-
-var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
-
-// initDuration is the init phase the emulator measured, from the start of
-// the bootstrap to its first request for work, in milliseconds.
-func (f *emulated) initDuration() (float64, bool) {
-	m := initReport.FindStringSubmatch(f.out.String())
-	if m == nil {
-		return 0, false
-	}
-	var ms float64
-	_, err := fmt.Sscan(m[1], &ms)
-	return ms, err == nil
 }
 
 // checkLogClean fails if anything the function must never log shows up in
 // what the runtime printed: secrets, identifiers, passwords, hashes.
 func (f *emulated) checkLogClean(t *testing.T) {
 	t.Helper()
-	out := f.out.String()
+	out := f.Output()
 	never := []string{"u-123", "a@example.com", "b@example.com", "u-alice-1001", rieUsername, riePassword}
 	for _, s := range rieSecrets {
 		never = append(never, s, independentHash(s, "u-123"), independentHash(s, "u-alice-1001"), independentHash(s, "b@example.com"))
@@ -395,33 +347,4 @@ func checkRIEProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status 
 	if status == http.StatusMethodNotAllowed && !slices.Contains(strings.Split(resp.Headers["Allow"], ", "), "POST") {
 		t.Errorf("Allow = %q, want POST", resp.Headers["Allow"])
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// lockedBuffer collects the emulator's output, written by its process and
-// read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

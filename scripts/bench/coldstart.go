@@ -10,9 +10,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -22,10 +19,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/intercom-identity/userhash/shared/awsfake"
+	"github.com/intercom-identity/userhash/shared/rie"
 )
 
 // coldRun is one cold start.
@@ -65,68 +62,29 @@ func startFake() (*awsfake.SecretsManager, *httptest.Server) {
 	return sm, httptest.NewServer(sm)
 }
 
-var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
-
 // coldStart runs bootstrap once under a fresh emulator and invokes it with
 // event.
-func coldStart(rie, bootstrap string, env []string, event []byte) (coldRun, error) {
-	invokeAddr, err := freeAddr()
-	if err != nil {
-		return coldRun{}, err
-	}
-	runtimeAddr, err := freeAddr()
-	if err != nil {
-		return coldRun{}, err
-	}
-	cmd := exec.Command(rie, "--log-level", "info",
-		"--runtime-interface-emulator-address", invokeAddr,
-		"--runtime-api-address", runtimeAddr, bootstrap)
-	cmd.Dir = filepath.Dir(bootstrap)
-	cmd.Env = env
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return coldRun{}, fmt.Errorf("start the emulator: %w", err)
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}()
+func coldStart(rieBin, bootstrap string, env []string, event []byte) (coldRun, error) {
 	// The emulator starts the bootstrap on the first invocation, as Lambda
-	// does on a cold start; waiting for its port first keeps the
-	// emulator's own start out of the figure.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", invokeAddr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return coldRun{}, fmt.Errorf("the emulator did not listen: %v\n%s", err, out.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	client := &http.Client{Timeout: 30 * time.Second}
-	mark := len(out.String())
-	start := time.Now()
-	resp, err := client.Post("http://"+invokeAddr+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(event))
+	// does on a cold start; rie.Start waits for its port first, which keeps
+	// the emulator's own start out of the figure.
+	f, err := rie.Start(rieBin, bootstrap, env)
 	if err != nil {
-		return coldRun{}, fmt.Errorf("invoke: %w\n%s", err, out.String())
+		return coldRun{}, err
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	defer f.Stop()
+	mark := len(f.Output())
+	start := time.Now()
+	status, body, err := f.Invoke(event)
 	first := time.Since(start)
-	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"statusCode":200`)) {
-		return coldRun{}, fmt.Errorf("the first invocation answered %d %s\n%s", resp.StatusCode, body, out.String())
+	if err != nil || status != 200 || !bytes.Contains(body, []byte(`"statusCode":200`)) {
+		return coldRun{}, fmt.Errorf("the first invocation answered %d %s (%v)\n%s", status, body, err, f.Output())
 	}
-	// The INIT REPORT is printed when init ends, before the answer.
-	m := initReport.FindStringSubmatch(out.String())
-	if m == nil {
-		return coldRun{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", out.String())
+	initMs, ok := f.InitDuration()
+	if !ok {
+		return coldRun{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", f.Output())
 	}
-	initMs, _ := strconv.ParseFloat(m[1], 64)
-	all := out.String()
+	all := f.Output()
 	return coldRun{initMs: initMs, firstMs: float64(first.Microseconds()) / 1000, out: all, fnOut: all[mark:]}, nil
 }
 
@@ -207,15 +165,6 @@ func run(name string, args ...string) error {
 	return nil
 }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
@@ -224,22 +173,4 @@ func median(xs []float64) float64 {
 	} else {
 		return (s[n/2-1] + s[n/2]) / 2
 	}
-}
-
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
