@@ -155,7 +155,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	code := CodeOK
 	if f != nil {
 		code = f.code
-		resp = ProblemResponse(f.code, f.detail, reqID)
+		resp = ProblemResponse(f.code, f.detail)
 		for k, v := range f.header {
 			resp.Headers[k] = v
 		}
@@ -169,6 +169,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 			},
 			Body: string(body),
 		}
+	}
+	if reqID != "" {
+		resp.Headers[RequestIDHeader] = reqID
 	}
 	elapsed := time.Since(start)
 	// The one line per request: never an identifier, a credential or what

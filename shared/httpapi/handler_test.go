@@ -101,12 +101,11 @@ type successBody struct {
 }
 
 type problemBody struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	Code      string `json:"code"`
-	RequestID string `json:"request_id"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Code   string `json:"code"`
 }
 
 // checkProblem asserts resp is a well-formed problem+json with code.
@@ -124,6 +123,11 @@ func checkProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int
 	}
 	if p.Status != status || p.Type != httpapi.TypeBase+code || p.Title == "" || p.Detail == "" {
 		t.Errorf("problem = %+v, want status %d, type for %s, a title and a detail", p, status, code)
+	}
+	var fields map[string]any
+	_ = json.Unmarshal([]byte(resp.Body), &fields)
+	if len(fields) != 5 {
+		t.Errorf("problem has members %v, want exactly type, title, status, detail, code", fields)
 	}
 	return p
 }
@@ -144,6 +148,9 @@ func TestEvents(t *testing.T) {
 			}
 			if resp.Headers["Cache-Control"] != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", resp.Headers["Cache-Control"])
+			}
+			if got, want := resp.Headers["X-Request-Id"], "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"; got != want {
+				t.Errorf("X-Request-Id = %q, want the event's request id %q", got, want)
 			}
 			if tt.Code != "" {
 				checkProblem(t, resp, tt.Status, tt.Code)

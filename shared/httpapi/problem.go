@@ -51,16 +51,22 @@ var problemMeta = map[Code]struct {
 	CodeInternal:            {http.StatusInternalServerError, "Internal error"},
 }
 
-// Problem is an RFC 9457 problem details object with this API's code and
-// the request id, so a user's report can be matched to the log.
+// Problem is an RFC 9457 problem details object with this API's code. The
+// request id travels in the X-Request-Id header, not here, so that two
+// answers to the same failure are the same bytes: a wrong password and an
+// unknown user cannot be told apart even by their bodies' lengths.
 type Problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	Code      Code   `json:"code"`
-	RequestID string `json:"request_id,omitempty"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Code   Code   `json:"code"`
 }
+
+// RequestIDHeader carries the id of the request's log line on every
+// answer, so a user's report can be matched to the log. (API Gateway adds
+// its own apigw-requestid header, with the same id, in AWS.)
+const RequestIDHeader = "X-Request-Id"
 
 // Status returns the HTTP status of code.
 func (c Code) Status() int {
@@ -73,18 +79,17 @@ func (c Code) Status() int {
 // ProblemResponse returns the problem+json response for code. detail must
 // be written for the client: never an error string from a dependency, and
 // never a secret or an identifier.
-func ProblemResponse(code Code, detail, requestID string) events.APIGatewayV2HTTPResponse {
+func ProblemResponse(code Code, detail string) events.APIGatewayV2HTTPResponse {
 	m, ok := problemMeta[code]
 	if !ok {
 		code, m = CodeInternal, problemMeta[CodeInternal]
 	}
 	body, _ := json.Marshal(Problem{
-		Type:      TypeBase + string(code),
-		Title:     m.title,
-		Status:    m.status,
-		Detail:    detail,
-		Code:      code,
-		RequestID: requestID,
+		Type:   TypeBase + string(code),
+		Title:  m.title,
+		Status: m.status,
+		Detail: detail,
+		Code:   code,
 	})
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: m.status,

@@ -96,7 +96,7 @@ const maxBody = httpapi.MaxBodyBytes + 1
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	if r.URL.Path != httpapi.Path {
-		writeResponse(w, httpapi.ProblemResponse(httpapi.CodeNotFound, "no such path; the API is POST "+httpapi.Path, reqID))
+		writeResponse(w, withRequestID(httpapi.ProblemResponse(httpapi.CodeNotFound, "no such path; the API is POST "+httpapi.Path), reqID))
 		return
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && (s.origins[origin] || s.origins["*"]) {
@@ -114,7 +114,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
-		writeResponse(w, httpapi.ProblemResponse(httpapi.CodeInvalidRequest, "the body could not be read", reqID))
+		writeResponse(w, withRequestID(httpapi.ProblemResponse(httpapi.CodeInvalidRequest, "the body could not be read"), reqID))
 		return
 	}
 	ev := s.Event(r, body, reqID)
@@ -126,7 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The handler never returns one; API Gateway would answer a bare
 		// 500 if it did.
 		s.log.Error("handler returned an error", "request_id", reqID, "error", err)
-		resp = httpapi.ProblemResponse(httpapi.CodeInternal, "an internal error occurred", reqID)
+		resp = withRequestID(httpapi.ProblemResponse(httpapi.CodeInternal, "an internal error occurred"), reqID)
 	}
 	writeResponse(w, resp)
 }
@@ -230,6 +230,11 @@ func isText(contentType string) bool {
 	}
 	return strings.HasPrefix(mt, "text/") || mt == "application/json" || strings.HasSuffix(mt, "+json") ||
 		mt == "application/xml" || mt == "application/javascript" || mt == "application/x-www-form-urlencoded"
+}
+
+func withRequestID(resp events.APIGatewayV2HTTPResponse, id string) events.APIGatewayV2HTTPResponse {
+	resp.Headers[httpapi.RequestIDHeader] = id
+	return resp
 }
 
 func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) {
