@@ -348,3 +348,22 @@ func checkRIEProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status 
 		t.Errorf("Allow = %q, want POST", resp.Headers["Allow"])
 	}
 }
+
+// TestLambdaBootstrapRefusesToServeLocally checks that the Lambda build,
+// which leaves the local server out, says so in one line when it is
+// started outside Lambda rather than failing obscurely.
+func TestLambdaBootstrapRefusesToServeLocally(t *testing.T) {
+	cmd := exec.Command(hostBootstrap(t))
+	cmd.Env = []string{"AUTH_MODE=password", "IOS_SECRET=local-only-secret", "LISTEN_ADDR=127.0.0.1:0"}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the Lambda bootstrap served outside Lambda; output:\n%s", out)
+	}
+	msg := strings.TrimSpace(string(out))
+	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "built for AWS Lambda only") || !strings.Contains(msg, "make run") {
+		t.Errorf("output = %q, want one line saying the bootstrap is for Lambda and to use make run", msg)
+	}
+	if strings.Contains(msg, "local-only-secret") {
+		t.Errorf("output %q contains the secret", msg)
+	}
+}
