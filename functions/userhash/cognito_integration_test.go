@@ -12,7 +12,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -44,7 +42,7 @@ func setupMotoPool(t *testing.T) motoPool {
 	t.Helper()
 	motoURL := awsfake.StartMoto(t)
 	ctx := context.Background()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")}
+	cfg := awsfake.Config()
 	idp := cip.NewFromConfig(cfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(motoURL) })
 	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(motoURL) })
 
@@ -127,13 +125,7 @@ type secretHashGate struct {
 func newSecretHashGate(t *testing.T, p motoPool) (*secretHashGate, string) {
 	t.Helper()
 	g := &secretHashGate{clientID: p.clientID, clientSecret: p.clientSecret}
-	h, err := awsfake.Proxy(p.motoURL, g.inspect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return g, srv.URL
+	return g, awsfake.StartProxy(t, p.motoURL, g.inspect)
 }
 
 func (g *secretHashGate) inspect(op string, body []byte) *awsfake.Error {

@@ -26,7 +26,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -189,16 +188,12 @@ func rieBaseEnv(t *testing.T, motoURL string) map[string]string {
 	}
 }
 
-func rieAWSConfig() aws.Config {
-	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")}
-}
-
 // rieMotoSecrets creates the platform secrets in moto and returns the
 // *_SECRET_ID variables that name them, as the template sets them: ARNs,
 // and ARN#key for a field of a JSON secret.
 func rieMotoSecrets(t *testing.T, motoURL string) map[string]string {
 	t.Helper()
-	sm := secretsmanager.NewFromConfig(rieAWSConfig(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	sm := secretsmanager.NewFromConfig(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(motoURL) })
 	create := func(name, value string) string {
 		out, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
 		if err != nil {
@@ -221,7 +216,7 @@ func rieMotoSecrets(t *testing.T, motoURL string) map[string]string {
 func rieMotoPool(t *testing.T, motoURL string) string {
 	t.Helper()
 	ctx := context.Background()
-	idp := cip.NewFromConfig(rieAWSConfig(), func(o *cip.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	idp := cip.NewFromConfig(awsfake.Config(), func(o *cip.Options) { o.BaseEndpoint = aws.String(motoURL) })
 	// CreateUserPool by hand: the SDK leaves out a policy's false
 	// Require* fields, and moto reads them as true, which the demo
 	// password of the event does not meet.

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,7 +21,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"golang.org/x/crypto/bcrypt"
 
@@ -62,13 +60,7 @@ type smProxy struct {
 func startSMProxy(t *testing.T, motoURL string) (*smProxy, string) {
 	t.Helper()
 	p := &smProxy{calls: map[string]int{}, others: map[string]int{}}
-	h, err := awsfake.Proxy(motoURL, p.inspect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return p, srv.URL
+	return p, awsfake.StartProxy(t, motoURL, p.inspect)
 }
 
 func (p *smProxy) inspect(op string, body []byte) *awsfake.Error {
@@ -118,8 +110,7 @@ func copyCounts(m map[string]int) map[string]int {
 func smSetup(t *testing.T, secrets map[string]string) (*secretsmanager.Client, *smProxy, string) {
 	t.Helper()
 	motoURL := awsfake.StartMoto(t)
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")}
-	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	sm := secretsmanager.NewFromConfig(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(motoURL) })
 	for name, value := range secrets {
 		if _, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}); err != nil {
 			t.Fatalf("CreateSecret %s: %v", name, err)

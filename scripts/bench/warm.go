@@ -21,7 +21,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/intercom-identity/userhash/shared/awsfake"
@@ -49,10 +48,7 @@ func newWarm(repoRoot string) (*warm, error) {
 		refs[p] = secrets.Ref{ID: "intercom/" + p.String()}
 	}
 	srv := httptest.NewServer(sm)
-	client := secrets.NewClient(aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", ""),
-	}, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	client := secrets.NewClient(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(srv.URL) })
 	rec := metrics.New(io.Discard, metrics.WithDimension("FunctionName", "UserHashFunction"))
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cache := secrets.NewCache(client, secrets.WithLogger(logger), secrets.WithObserver(rec.SecretEvent))

@@ -16,8 +16,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Error is an AWS JSON protocol error: the SDK reads its type from __type
@@ -84,4 +89,28 @@ func Proxy(target string, inspect func(op string, body []byte) *Error) (http.Han
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	}), nil
+}
+
+// Config is the aws.Config the tests give the real SDK clients they point
+// at a fake or at moto_server (with the client's BaseEndpoint): a region
+// and dummy static credentials, so that requests are signed as in AWS and
+// nothing of the machine's own AWS setup is read.
+func Config() aws.Config {
+	return aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+	}
+}
+
+// StartProxy serves Proxy(target, inspect) on a loopback test server that
+// stops when the test ends, and returns its URL.
+func StartProxy(t testing.TB, target string, inspect func(op string, body []byte) *Error) string {
+	t.Helper()
+	h, err := Proxy(target, inspect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -30,13 +29,6 @@ const (
 // whose sub is not the app's user ID would be configured.
 var mapping = auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}
 
-func awsConfig() aws.Config {
-	return aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret-key", ""),
-	}
-}
-
 // newPool starts a fake pool with alice in it and returns it with the real
 // SDK client (as NewClient builds it) pointed at it.
 func newPool(t *testing.T, secret string) (*awsfake.Cognito, *cip.Client) {
@@ -52,7 +44,7 @@ func newPool(t *testing.T, secret string) (*awsfake.Cognito, *cip.Client) {
 	pool.AddUser("other-client", awsfake.CognitoUser{Password: password, Claims: map[string]any{"aud": "another-client", "custom:intercom_id": "u-9"}})
 	pool.AddUser("access-token", awsfake.CognitoUser{Password: password, Claims: map[string]any{"token_use": "access", "custom:intercom_id": "u-9"}})
 	url := pool.Start(t)
-	return pool, cognito.NewClient(awsConfig(), func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
+	return pool, cognito.NewClient(awsfake.Config(), func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
 }
 
 // secretCache is the real Secrets Manager cache over the real client and a
@@ -62,7 +54,7 @@ func secretCache(t *testing.T, value string) (*secrets.Cache, *awsfake.SecretsMa
 	sm := awsfake.NewSecretsManager()
 	sm.Put("cognito/app-client", `{"client_secret":"`+value+`"}`)
 	url := sm.Start(t)
-	client := secrets.NewClient(awsConfig(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(url) })
+	client := secrets.NewClient(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(url) })
 	return secrets.NewCache(client, secrets.WithLogger(slog.New(slog.DiscardHandler))), sm, secrets.Ref{ID: "cognito/app-client", Key: "client_secret"}
 }
 
@@ -272,10 +264,10 @@ func BenchmarkSignIn(b *testing.B) {
 	pool := awsfake.NewCognito(clientID, clientSecret)
 	pool.AddUser(username, awsfake.CognitoUser{Password: password, Claims: map[string]any{"sub": "s", "custom:intercom_id": "u-123"}})
 	url := pool.Start(b)
-	client := cognito.NewClient(awsConfig(), func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
+	client := cognito.NewClient(awsfake.Config(), func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
 	sm := awsfake.NewSecretsManager()
 	sm.Put("cognito/app-client", clientSecret)
-	smClient := secrets.NewClient(awsConfig(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(sm.Start(b)) })
+	smClient := secrets.NewClient(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(sm.Start(b)) })
 	s := cognito.New(client, clientID, cognito.WithClaimMapping(mapping),
 		cognito.WithClientSecret(secrets.NewCache(smClient), secrets.Ref{ID: "cognito/app-client"}))
 	ctx := context.Background()

@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/intercom-identity/userhash/shared/awsfake"
@@ -214,10 +213,7 @@ func TestSecretCacheEvents(t *testing.T) {
 
 	var out lockedBuffer
 	rec := metrics.New(&out, metrics.WithClock(clock))
-	client := secrets.NewClient(aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret-key", ""),
-	}, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(url) })
+	client := secrets.NewClient(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(url) })
 	cache := secrets.NewCache(client,
 		secrets.WithTTL(time.Minute), secrets.WithMaxStale(time.Minute), secrets.WithJitter(0),
 		secrets.WithBackoff(time.Second, time.Second), secrets.WithClock(clock),

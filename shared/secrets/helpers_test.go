@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/intercom-identity/userhash/shared/awsfake"
@@ -118,9 +117,5 @@ func newFixture(t testing.TB, opts ...secrets.Option) *fixture {
 // newClient returns the client NewClient builds, pointed at url with
 // dummy credentials: the real SDK, signing and all.
 func newClient(url string) *secretsmanager.Client {
-	cfg := aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret-key", ""),
-	}
-	return secrets.NewClient(cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(url) })
+	return secrets.NewClient(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(url) })
 }
