@@ -13,13 +13,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/intercom-identity/userhash/internal/testenv"
 )
 
 func TestBuildTargetWritesStaticARM64Bootstrap(t *testing.T) {
-	makeBin, err := exec.LookPath("make")
-	if err != nil {
-		t.Fatalf("make is not installed; SAM's makefile build method needs it too: %v", err)
-	}
+	makeBin := testenv.NeedsTool(t, "make")
 	dir := t.TempDir()
 	cmd := exec.Command(makeBin, "-C", "..", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+dir)
 	// The target's own settings, not whatever this shell exports.

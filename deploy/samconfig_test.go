@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/intercom-identity/userhash/internal/testenv"
 )
 
 // loadSamconfig reads samconfig.toml with Python's tomllib: Go's standard
@@ -18,6 +20,7 @@ import (
 // (moto_server, cfn-lint).
 func loadSamconfig(t *testing.T) map[string]any {
 	t.Helper()
+	testenv.NotShort(t, "reads samconfig.toml with python3")
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Fatalf("python3 is not installed; it reads samconfig.toml here, as SAM CLI does: %v", err)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/intercom-identity/userhash/internal/testenv"
+
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/metrics"
 )
@@ -477,10 +479,7 @@ func TestTemplateRefusesBadParameters(t *testing.T) {
 // TestCfnLint runs cfn-lint, with its SAM translator, on the template: no
 // error, no warning, no informational finding.
 func TestCfnLint(t *testing.T) {
-	bin, err := exec.LookPath("cfn-lint")
-	if err != nil {
-		t.Fatalf("cfn-lint is not installed (pip install 'cfn-lint>=1.51'); the template must pass it: %v", err)
-	}
+	bin := testenv.NeedsTool(t, "cfn-lint")
 	out, err := exec.Command(bin, "--include-checks", "I", "--", "../template.yaml").CombinedOutput()
 	if err != nil {
 		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out)

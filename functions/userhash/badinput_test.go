@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intercom-identity/userhash/shared/oidctest"
+	"github.com/intercom-identity/userhash/internal/oidctest"
 )
 
 // badRequest is one hostile request and the answer it must get.

@@ -23,8 +23,8 @@ import (
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/intercom-identity/userhash/shared/awsfake"
-	"github.com/intercom-identity/userhash/shared/oidctest"
+	"github.com/intercom-identity/userhash/internal/awsfake"
+	"github.com/intercom-identity/userhash/internal/oidctest"
 )
 
 const iosSecret = "moto-ios-secret"

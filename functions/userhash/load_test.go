@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intercom-identity/userhash/shared/awsfake"
-	"github.com/intercom-identity/userhash/shared/oidctest"
+	"github.com/intercom-identity/userhash/internal/awsfake"
+	"github.com/intercom-identity/userhash/internal/oidctest"
 )
 
 const (

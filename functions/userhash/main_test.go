@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/intercom-identity/userhash/internal/testenv"
 )
 
 // binary is the path of the command built by TestMain.
@@ -27,6 +30,12 @@ var binary string
 var repoRoot string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// Every test here runs the built binary; -short skips them all
+		// (tryStart says so) rather than spend a race build on nothing.
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "userhash-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -101,6 +110,7 @@ func start(t testing.TB, env map[string]string) *Server {
 // the error and what the binary printed.
 func tryStart(t testing.TB, env map[string]string) (*Server, error) {
 	t.Helper()
+	testenv.NotShort(t, "runs the built userhash binary")
 	cmd := exec.Command(binary)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "LISTEN_ADDR=127.0.0.1:0"}
 	for k, v := range env {

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/intercom-identity/userhash/internal/testenv"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -31,9 +33,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/intercom-identity/userhash/shared/awsfake"
-	"github.com/intercom-identity/userhash/shared/eventstest"
-	"github.com/intercom-identity/userhash/shared/rie"
+	"github.com/intercom-identity/userhash/internal/awsfake"
+	"github.com/intercom-identity/userhash/internal/eventstest"
+	"github.com/intercom-identity/userhash/internal/rie"
 )
 
 // The platform secrets the emulated function reads from moto. Android's
@@ -145,6 +147,7 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 // module proxy into .tools/bin, building it if it is not there yet.
 func lambdaEmulator(t *testing.T) string {
 	t.Helper()
+	testenv.NeedsTool(t, "make")
 	out, err := exec.Command("make", "-C", repoRoot, "--no-print-directory", "tools").CombinedOutput()
 	if err != nil {
 		t.Fatalf("make tools could not build the Lambda Runtime Interface Emulator (it needs the Go module proxy once, then .tools/bin caches it): %v\n%s", err, out)
@@ -160,6 +163,7 @@ func lambdaEmulator(t *testing.T) string {
 // machine's architecture, which the emulator runs natively.
 func hostBootstrap(t *testing.T) string {
 	t.Helper()
+	testenv.NeedsTool(t, "make")
 	dir := t.TempDir()
 	cmd := exec.Command("make", "-C", repoRoot, "--no-print-directory", "build-UserHashFunction",
 		"ARTIFACTS_DIR="+dir, "LAMBDA_ARCH="+runtime.GOARCH)

@@ -24,7 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/intercom-identity/userhash/shared/awsfake"
+	"github.com/intercom-identity/userhash/internal/awsfake"
 )
 
 // smTTL is SECRET_CACHE_TTL for these tests; the cache adds up to 10%.

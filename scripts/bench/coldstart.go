@@ -21,8 +21,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/intercom-identity/userhash/shared/awsfake"
-	"github.com/intercom-identity/userhash/shared/rie"
+	"github.com/intercom-identity/userhash/internal/awsfake"
+	"github.com/intercom-identity/userhash/internal/rie"
 )
 
 // coldRun is one cold start.

@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/intercom-identity/userhash/shared/auth"
-	"github.com/intercom-identity/userhash/shared/oidc"
 	"github.com/intercom-identity/userhash/shared/signing"
 )
 
@@ -39,7 +38,7 @@ func FuzzClaimMapping(f *testing.F) {
 		f.Add([]byte(seed.payload), seed.userIDClaim, seed.emailClaim)
 	}
 	f.Fuzz(func(t *testing.T, payload []byte, userIDClaim, emailClaim string) {
-		claims, err := oidc.ClaimStrings(payload)
+		claims, err := auth.ClaimStrings(payload)
 		if err != nil {
 			return // not a JSON object: the verifier refuses the token
 		}

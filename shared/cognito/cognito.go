@@ -35,7 +35,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/intercom-identity/userhash/shared/auth"
-	"github.com/intercom-identity/userhash/shared/oidc"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
@@ -152,7 +151,7 @@ func (s *SignIn) idTokenClaims(token string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload is not base64url", ErrBadIDToken)
 	}
-	claims, err := oidc.ClaimStrings(payload)
+	claims, err := auth.ClaimStrings(payload)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadIDToken, err)
 	}

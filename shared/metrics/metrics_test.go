@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/intercom-identity/userhash/shared/awsfake"
+	"github.com/intercom-identity/userhash/internal/awsfake"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/metrics"
 	"github.com/intercom-identity/userhash/shared/platform"

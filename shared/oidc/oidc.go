@@ -30,6 +30,7 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,6 +39,7 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/intercom-identity/userhash/shared/auth"
 )
 
 var (
@@ -183,7 +185,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (map[string]string,
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
-	var payload rawClaims
+	var payload json.RawMessage
 	if err := idt.Claims(&payload); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
@@ -194,7 +196,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (map[string]string,
 	if err := std.check(v.audience, v.now()); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
-	claims, err := ClaimStrings(payload)
+	claims, err := auth.ClaimStrings(payload)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}

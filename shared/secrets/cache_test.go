@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intercom-identity/userhash/shared/awsfake"
+	"github.com/intercom-identity/userhash/internal/awsfake"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 

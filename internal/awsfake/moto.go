@@ -11,18 +11,17 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/intercom-identity/userhash/internal/testenv"
 )
 
 // StartMoto starts moto_server on a free loopback port and returns its URL;
-// it is stopped when the test ends. The test fails, never skips, when
-// moto_server is not installed: CI must run these tests. It also sets
+// it is stopped when the test ends. The test fails when moto_server is
+// not installed (CI must run these tests), and is skipped under -short. It also sets
 // dummy AWS credentials and a region for the test's SDK clients.
 func StartMoto(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		t.Fatalf("moto_server is not installed (Python package moto[server]); the integration tests need it: %v", err)
-	}
+	bin := testenv.NeedsTool(t, "moto_server")
 	port := freePort(t)
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = nil, nil

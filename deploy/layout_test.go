@@ -1,0 +1,57 @@
+// The house's rule, held by a test rather than a habit: shared/ holds only
+// what ships and never imports the test support in internal/, and the
+// Lambda build links only what runs in Lambda.
+
+package deploy_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/intercom-identity/userhash"
+
+// goList runs `go list` with args and returns its output lines.
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.Fields(string(out))
+}
+
+func TestSharedNeverImportsTestSupport(t *testing.T) {
+	// Every product package's dependencies, tests left out: what ships.
+	for _, line := range goList(t, "-deps", "-f", "{{.ImportPath}}", "./shared/...", "./functions/...") {
+		if strings.HasPrefix(line, module+"/internal/") {
+			t.Errorf("product code links the test support package %s", line)
+		}
+		if line == "testing" {
+			t.Errorf("product code links the standard testing package")
+		}
+	}
+}
+
+func TestLambdaBuildLinksOnlyWhatRunsInLambda(t *testing.T) {
+	// The local server's bearer-token verification (go-oidc, go-jose) and
+	// HTTP server never run in Lambda, where the gateway verifies tokens.
+	forbidden := []string{
+		"github.com/coreos/go-oidc",
+		"github.com/go-jose/",
+		module + "/shared/oidc",
+		module + "/shared/localserver",
+	}
+	for _, fn := range []string{"./functions/userhash"} {
+		for _, dep := range goList(t, "-deps", "-tags", "lambda.norpc", "-f", "{{.ImportPath}}", fn) {
+			for _, f := range forbidden {
+				if strings.HasPrefix(dep, f) {
+					t.Errorf("the Lambda build of %s links %s", fn, dep)
+				}
+			}
+		}
+	}
+}
