@@ -43,7 +43,7 @@ type warm struct {
 func newWarm(repoRoot string) (*warm, error) {
 	sm := awsfake.NewSecretsManager()
 	refs := map[platform.Platform]secrets.Ref{}
-	for _, p := range platform.All {
+	for _, p := range platform.All() {
 		sm.Put("intercom/"+p.String(), "bench-"+p.String()+"-secret")
 		refs[p] = secrets.Ref{ID: "intercom/" + p.String()}
 	}
@@ -58,7 +58,7 @@ func newWarm(repoRoot string) (*warm, error) {
 		srv.Close()
 		return nil, fmt.Errorf("the prefetch made %d calls, want %d", sm.TotalCalls(), len(refs))
 	}
-	h := httpapi.New(src, platform.All, httpapi.WithLogger(logger), httpapi.WithObserver(rec.Request))
+	h := httpapi.New(src, platform.All(), httpapi.WithLogger(logger), httpapi.WithObserver(rec.Request))
 
 	raw, err := os.ReadFile(filepath.Join(repoRoot, "events", "ios.json"))
 	if err != nil {

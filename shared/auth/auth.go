@@ -53,8 +53,8 @@ type ClaimMapping struct {
 	Email  string // EMAIL_CLAIM, "email" by default
 }
 
-// DefaultClaimMapping is the mapping when nothing is configured.
-var DefaultClaimMapping = ClaimMapping{UserID: "sub", Email: "email"}
+// DefaultClaimMapping returns the mapping when nothing is configured.
+func DefaultClaimMapping() ClaimMapping { return ClaimMapping{UserID: "sub", Email: "email"} }
 
 // Identity returns the identity the claims carry. A missing or empty claim
 // is an unknown field; values are taken exactly as given.

@@ -18,10 +18,10 @@ func TestClaimMapping(t *testing.T) {
 		claims  map[string]string
 		want    auth.Identity
 	}{
-		{name: "default", mapping: auth.DefaultClaimMapping, claims: map[string]string{"sub": "u", "email": "e@x"}, want: auth.Identity{UserID: "u", Email: "e@x"}},
+		{name: "default", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "u", "email": "e@x"}, want: auth.Identity{UserID: "u", Email: "e@x"}},
 		{name: "custom attribute", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "u", "custom:intercom_id": "ic"}, want: auth.Identity{UserID: "ic"}},
-		{name: "none", mapping: auth.DefaultClaimMapping, claims: map[string]string{"iss": "x"}, want: auth.Identity{}},
-		{name: "nil claims", mapping: auth.DefaultClaimMapping, want: auth.Identity{}},
+		{name: "none", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"iss": "x"}, want: auth.Identity{}},
+		{name: "nil claims", mapping: auth.DefaultClaimMapping(), want: auth.Identity{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-// The Cognito client SignIn is meant to be given.
+// The Cognito client an Authenticator is meant to be given.
 
 package cognito
 
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// NewClient returns a Cognito client for SignIn, built from cfg (from
+// NewClient returns a Cognito client for an Authenticator, built from cfg (from
 // config.LoadDefaultConfig, so AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
 // and the usual credential chain apply) and then optFns.
 //

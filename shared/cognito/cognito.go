@@ -54,9 +54,9 @@ type SecretGetter interface {
 // be read, or was not an ID token for this app client.
 var ErrBadIDToken = errors.New("cognito returned an unusable ID token")
 
-// SignIn checks passwords against one user pool app client. It is safe for
-// concurrent use.
-type SignIn struct {
+// Authenticator checks passwords against one user pool app client. It is
+// safe for concurrent use.
+type Authenticator struct {
 	api       InitiateAuthAPI
 	clientID  string
 	mapping   auth.ClaimMapping
@@ -64,23 +64,23 @@ type SignIn struct {
 	secretRef secrets.Ref
 }
 
-// Option configures a SignIn.
-type Option func(*SignIn)
+// Option configures an Authenticator.
+type Option func(*Authenticator)
 
 // WithClaimMapping sets which ID token claims carry the user_id and the
-// email (USER_ID_CLAIM, EMAIL_CLAIM); auth.DefaultClaimMapping otherwise.
-func WithClaimMapping(m auth.ClaimMapping) Option { return func(s *SignIn) { s.mapping = m } }
+// email (USER_ID_CLAIM, EMAIL_CLAIM); auth.DefaultClaimMapping() otherwise.
+func WithClaimMapping(m auth.ClaimMapping) Option { return func(s *Authenticator) { s.mapping = m } }
 
 // WithClientSecret makes every call carry a SECRET_HASH made with the app
 // client's secret, read through src at ref (COGNITO_CLIENT_SECRET_ID) on
 // each sign-in so that a rotated secret is picked up with the cache's TTL.
 func WithClientSecret(src SecretGetter, ref secrets.Ref) Option {
-	return func(s *SignIn) { s.secret, s.secretRef = src, ref }
+	return func(s *Authenticator) { s.secret, s.secretRef = src, ref }
 }
 
-// New returns a SignIn for the app client clientID.
-func New(api InitiateAuthAPI, clientID string, opts ...Option) *SignIn {
-	s := &SignIn{api: api, clientID: clientID, mapping: auth.DefaultClaimMapping}
+// New returns an Authenticator for the app client clientID.
+func New(api InitiateAuthAPI, clientID string, opts ...Option) *Authenticator {
+	s := &Authenticator{api: api, clientID: clientID, mapping: auth.DefaultClaimMapping()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -99,7 +99,7 @@ func SecretHash(clientSecret []byte, username, clientID string) string {
 // SignIn signs username in with password and returns the identity in the
 // ID token's claims. An empty username or password is refused without
 // asking Cognito, which would call it a malformed request.
-func (s *SignIn) SignIn(ctx context.Context, username, password string) (auth.Identity, error) {
+func (s *Authenticator) SignIn(ctx context.Context, username, password string) (auth.Identity, error) {
 	if username == "" || password == "" {
 		return auth.Identity{}, auth.ErrUnauthenticated
 	}
@@ -142,7 +142,7 @@ func (s *SignIn) SignIn(ctx context.Context, username, password string) (auth.Id
 // the Cognito and Secrets Manager endpoints. What is checked is that it is
 // an ID token (token_use) for this app client (aud), which catches a
 // misconfigured client ID rather than an attacker.
-func (s *SignIn) idTokenClaims(token string) (map[string]string, error) {
+func (s *Authenticator) idTokenClaims(token string) (map[string]string, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("%w: not a JWS compact serialization", ErrBadIDToken)

@@ -89,7 +89,7 @@ func (c Config) UsesCognito() bool {
 // Platforms lists the platforms that have a secret, in platform.All order.
 func (c Config) Platforms() []platform.Platform {
 	var ps []platform.Platform
-	for _, p := range platform.All {
+	for _, p := range platform.All() {
 		if _, ok := c.Secrets[p]; ok {
 			ps = append(ps, p)
 		}
@@ -177,7 +177,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 }
 
 func (c *Config) loadSecrets(lookup func(string) (string, bool)) error {
-	for _, p := range platform.All {
+	for _, p := range platform.All() {
 		litName, idName := p.EnvPrefix()+"_SECRET", p.EnvPrefix()+"_SECRET_ID"
 		lit, hasLit := lookup(litName)
 		id, hasID := lookup(idName)

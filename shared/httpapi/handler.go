@@ -108,7 +108,7 @@ func New(src SecretSource, platforms []platform.Platform, opts ...Option) *Handl
 	h := &Handler{
 		secrets:   src,
 		platforms: platforms,
-		claims:    auth.DefaultClaimMapping,
+		claims:    auth.DefaultClaimMapping(),
 		jwtTTL:    time.Hour,
 		now:       time.Now,
 		log:       slog.New(slog.DiscardHandler),
@@ -328,7 +328,7 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 }
 
 func badRequestFailure(err error) *failure {
-	var br *errBadRequest
+	var br *badRequestError
 	if errors.As(err, &br) {
 		return &failure{code: CodeInvalidRequest, detail: br.detail}
 	}

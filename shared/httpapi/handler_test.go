@@ -74,7 +74,7 @@ func newHandler(log *bytes.Buffer, opts ...httpapi.Option) *httpapi.Handler {
 		httpapi.WithClock(func() time.Time { return fixedNow }),
 		httpapi.WithLogger(slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	}
-	return httpapi.New(testSecrets, platform.All, append(base, opts...)...)
+	return httpapi.New(testSecrets, platform.All(), append(base, opts...)...)
 }
 
 func demoUsers(t testing.TB) *auth.UsersFile {
@@ -274,11 +274,11 @@ func TestIdentityComesOnlyFromClaims(t *testing.T) {
 		email    string
 		hashOver string
 	}{
-		{name: "default sub and email", mapping: auth.DefaultClaimMapping, claims: map[string]string{"sub": "s-1", "email": "e@example.com"}, userID: "s-1", email: "e@example.com", hashOver: "s-1"},
+		{name: "default sub and email", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "s-1", "email": "e@example.com"}, userID: "s-1", email: "e@example.com", hashOver: "s-1"},
 		{name: "custom user_id claim", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "custom:intercom_id": "ic-9", "email": "e@example.com"}, userID: "ic-9", email: "e@example.com", hashOver: "ic-9"},
 		{name: "custom claim missing falls to email", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "email": "e@example.com"}, email: "e@example.com", hashOver: "e@example.com"},
-		{name: "identifier kept byte for byte", mapping: auth.DefaultClaimMapping, claims: map[string]string{"sub": " MiXeD-Case ", "email": "E@Example.COM"}, userID: " MiXeD-Case ", email: "E@Example.COM", hashOver: " MiXeD-Case "},
-		{name: "empty user_id claim is unknown", mapping: auth.DefaultClaimMapping, claims: map[string]string{"sub": "", "email": "e@example.com"}, email: "e@example.com", hashOver: "e@example.com"},
+		{name: "identifier kept byte for byte", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": " MiXeD-Case ", "email": "E@Example.COM"}, userID: " MiXeD-Case ", email: "E@Example.COM", hashOver: " MiXeD-Case "},
+		{name: "empty user_id claim is unknown", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "", "email": "e@example.com"}, email: "e@example.com", hashOver: "e@example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,7 +315,7 @@ func TestCheckOrder(t *testing.T) {
 	down := fakeSecrets{get: func(context.Context, platform.Platform) ([]byte, error) {
 		return nil, &secrets.UnavailableError{SecretID: "ios", Reason: "throttled", RetryAfter: 2500 * time.Millisecond, Err: errors.New("ThrottlingException")}
 	}}
-	h := httpapi.New(down, platform.All)
+	h := httpapi.New(down, platform.All())
 	tests := []struct {
 		name   string
 		ev     events.APIGatewayV2HTTPRequest
@@ -520,7 +520,7 @@ func TestSecretFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var log bytes.Buffer
 			src := fakeSecrets{get: func(context.Context, platform.Platform) ([]byte, error) { return nil, tt.err }}
-			h := httpapi.New(src, platform.All, httpapi.WithLogger(slog.New(slog.NewJSONHandler(&log, nil))))
+			h := httpapi.New(src, platform.All(), httpapi.WithLogger(slog.New(slog.NewJSONHandler(&log, nil))))
 			resp := must(h.Handle(context.Background(), jwtEvent(`{"platform":"ios"}`, map[string]string{"sub": "u"})))
 			checkProblem(t, resp, tt.status, tt.code)
 			if resp.Headers["Retry-After"] != tt.retry {

@@ -21,14 +21,14 @@ import (
 // MaxBodyBytes is the largest body accepted.
 const MaxBodyBytes = 8 << 10
 
-// errBadRequest wraps every decoding failure; its text is written for the
+// badRequestError wraps every decoding failure; its text is written for the
 // client (it names fields, never their values).
-type errBadRequest struct{ detail string }
+type badRequestError struct{ detail string }
 
-func (e *errBadRequest) Error() string { return e.detail }
+func (e *badRequestError) Error() string { return e.detail }
 
 func badRequest(format string, args ...any) error {
-	return &errBadRequest{detail: fmt.Sprintf(format, args...)}
+	return &badRequestError{detail: fmt.Sprintf(format, args...)}
 }
 
 // identityFields are names a client might send hoping to choose whose hash
@@ -85,8 +85,8 @@ func checkContentType(v string) error {
 }
 
 // decodeFields parses body as one JSON object whose members are all among
-// allowed and all strings, each given once, and requires every one of
-// required. It reads token by token, so a deeply nested or huge value is
+// allowed and all strings, each given once; the caller checks that the
+// required ones are there. It reads token by token, so a deeply nested or huge value is
 // refused at its first byte rather than built in memory.
 func decodeFields(body []byte, allowed []string) (fields, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -139,9 +139,9 @@ func decodeFields(body []byte, allowed []string) (fields, error) {
 // quoteField quotes an unknown field's name for the client, cut short: it
 // is the client's own input, and may be anything.
 func quoteField(name string) string {
-	const max = 40
-	if len(name) > max {
-		name = strings.ToValidUTF8(name[:max], "") + "..."
+	const maxLen = 40
+	if len(name) > maxLen {
+		name = strings.ToValidUTF8(name[:maxLen], "") + "..."
 	}
 	return fmt.Sprintf("%q", name)
 }

@@ -266,7 +266,7 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) 
 func newRequestID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
-	return strings.TrimRight(base64.RawURLEncoding.EncodeToString(b), "=")
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Serve serves srv on l until ctx is done, then shuts down gracefully,

@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,8 +53,8 @@ var (
 	ErrIssuerUnavailable = errors.New("token issuer unavailable")
 )
 
-// Algorithms are the only signing algorithms accepted.
-var Algorithms = []string{gooidc.RS256, gooidc.ES256}
+// algorithms are the only signing algorithms accepted.
+var algorithms = []string{gooidc.RS256, gooidc.ES256}
 
 // Leeway is how far in the future nbf and iat may be, for clock skew
 // between this machine and the issuer. exp gets none: a token is never
@@ -164,7 +165,7 @@ func (v *Verifier) tokenVerifier(ctx context.Context) (*gooidc.IDTokenVerifier, 
 		// The gateway's audience rule (aud, else client_id) is checked in
 		// Verify; go-oidc would insist on aud.
 		SkipClientIDCheck:    true,
-		SupportedSigningAlgs: Algorithms,
+		SupportedSigningAlgs: slices.Clone(algorithms),
 		Now:                  v.now,
 	})
 	v.lastErr = nil

@@ -27,8 +27,9 @@ const (
 	Web
 )
 
-// All lists every platform in a stable order.
-var All = []Platform{IOS, Android, Web}
+// All returns every platform in a stable order: the order they are listed
+// to users.
+func All() []Platform { return []Platform{IOS, Android, Web} }
 
 // ErrUnknown is returned by Parse for a name that is no platform.
 var ErrUnknown = errors.New("unknown platform")
