@@ -12,8 +12,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/internal/awsfake"
+	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/cognito"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )

@@ -22,8 +22,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/internal/eventstest"
+	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
