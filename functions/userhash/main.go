@@ -128,9 +128,8 @@ func secretRefs(cfg config.Config) []secrets.Ref {
 			refs = append(refs, s.Ref)
 		}
 	}
-	if cfg.CognitoClientSecretID != "" {
-		ref, _ := secrets.ParseRef(cfg.CognitoClientSecretID) // config.Load checked it
-		refs = append(refs, ref)
+	if cfg.CognitoClientSecret.ID != "" {
+		refs = append(refs, cfg.CognitoClientSecret)
 	}
 	return refs
 }
@@ -140,9 +139,8 @@ func secretRefs(cfg config.Config) []secrets.Ref {
 func passwordChecker(cfg config.Config, awsCfg aws.Config, cache *secrets.Cache) (httpapi.PasswordChecker, error) {
 	if cfg.UsesCognito() {
 		opts := []cognito.Option{cognito.WithClaimMapping(cfg.Claims)}
-		if cfg.CognitoClientSecretID != "" {
-			ref, _ := secrets.ParseRef(cfg.CognitoClientSecretID) // config.Load checked it
-			opts = append(opts, cognito.WithClientSecret(cache, ref))
+		if cfg.CognitoClientSecret.ID != "" {
+			opts = append(opts, cognito.WithClientSecret(cache, cfg.CognitoClientSecret))
 		}
 		return cognito.New(cognito.NewClient(awsCfg), cfg.CognitoClientID, opts...), nil
 	}
