@@ -11,9 +11,9 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// NewClient returns a Cognito client for an Authenticator, built from cfg (from
-// config.LoadDefaultConfig, so AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
-// and the usual credential chain apply) and then optFns.
+// NewClient returns a Cognito client for an Authenticator, built from cfg
+// (awsenv.Config.Cognito, which applies AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER)
+// and then optFns.
 //
 // It makes at most two attempts, and never retries a throttle
 // (TooManyRequestsException, LimitExceededException). The SDK's default
