@@ -51,7 +51,9 @@ func run() error {
 	if cfg.InLambda {
 		metricsOut = os.Stdout
 	}
-	rec := metrics.New(metricsOut, metrics.WithDimension("FunctionName", cfg.FunctionName))
+	rec := metrics.New(metricsOut, metrics.WithFunctionName(cfg.FunctionName))
+	// The local server's last cache counts when it shuts down; in Lambda
+	// lambda.Start never returns, and the next request's line carries them.
 	defer rec.Flush()
 	var cache *secrets.Cache
 	if cfg.UsesSecretsManager() {
