@@ -18,10 +18,13 @@ import (
 // of those with each variable it asked for set to each of a few telling
 // values (and so on, from the configuration that first asked for a name),
 // until no run asks for a name not seen before. A variable added to Load is
-// in the list with nothing else to change. The tests of Load check the
-// rest: every name they make Load ask for must be in this list, so a read
-// that only some combination of values reaches, and the probing missed,
-// fails the test that reaches it.
+// in the list with nothing else to change. Three things hold it complete:
+// the configurations reach the end of Load in each mode; the probing alone,
+// from an empty environment, finds the same list (a test checks it); and
+// every name the tests of Load make it ask for must be in the list, so a
+// read that only an untried combination of values reaches fails the test
+// that reaches it. Another loader in this package gets its list the same
+// way: reads(its load, []map[string]string{{}}).
 func Variables() []string {
 	return reads(func(lookup func(string) (string, bool)) { _, _ = Load(lookup) }, loadConfigurations())
 }

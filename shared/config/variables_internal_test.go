@@ -41,3 +41,14 @@ func TestLoadConfigurationsAreValid(t *testing.T) {
 		}
 	}
 }
+
+// TestProbingAloneFindsEveryVariable checks that the probing, started from
+// an empty environment, already finds every variable the configurations
+// of each mode find: the two reach Load's paths independently, so a
+// variable one of them misses the other still finds.
+func TestProbingAloneFindsEveryVariable(t *testing.T) {
+	fromNothing := reads(func(lookup func(string) (string, bool)) { _, _ = Load(lookup) }, []map[string]string{{}})
+	if want := Variables(); !slices.Equal(fromNothing, want) {
+		t.Errorf("from an empty environment: %v\nfrom each mode's configuration: %v", fromNothing, want)
+	}
+}
