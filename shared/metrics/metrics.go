@@ -70,8 +70,8 @@ type Recorder struct {
 	// The cache's counts since the last line, by secrets.EventKind.
 	counts [numKinds]atomic.Int64
 
-	mu sync.Mutex // guards w: one Write per line, and the counts' hand-over
-	w  io.Writer
+	mu  sync.Mutex    // guards enc: one Write per line, and the counts' hand-over
+	enc *json.Encoder // writes each line to the writer with one Write, newline included
 
 	// Made at New: which members of a line are metrics, under which
 	// dimensions.
@@ -116,7 +116,8 @@ func WithClock(now func() time.Time) Option {
 // New returns a Recorder that writes to w: os.Stdout in Lambda, where every
 // line becomes a log event that CloudWatch Logs reads for metrics.
 func New(w io.Writer, opts ...Option) *Recorder {
-	r := &Recorder{namespace: DefaultNamespace, now: time.Now, w: w}
+	r := &Recorder{namespace: DefaultNamespace, now: time.Now, enc: json.NewEncoder(w)}
+	r.enc.SetEscapeHTML(false) // a log line, not HTML
 	for _, o := range opts {
 		o(r)
 	}
@@ -276,11 +277,7 @@ func (r *Recorder) write(line any, c *cacheLine) {
 	c.SecretFetches = r.counts[secrets.EventFetch].Swap(0)
 	c.SecretFetchErrors = r.counts[secrets.EventFetchError].Swap(0)
 	c.SecretUnavailable = r.counts[secrets.EventUnavailable].Swap(0)
-	b, err := json.Marshal(line)
-	if err != nil {
-		return // strings and numbers always marshal
-	}
-	_, _ = r.w.Write(append(b, '\n'))
+	_ = r.enc.Encode(line) // strings and numbers always marshal; a write error is dropped
 }
 
 // milliseconds is d in milliseconds, to the microsecond.
