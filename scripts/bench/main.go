@@ -2,7 +2,7 @@
 // as Markdown, the body of BENCHMARKS.md. Run it from the repository root
 // (make bench does):
 //
-//	go run ./scripts/bench                  # everything, about two minutes
+//	go run ./scripts/bench                  # everything, a minute or two
 //	go run ./scripts/bench -runs 3          # fewer cold starts
 //	go run ./scripts/bench -compare main    # and main's bootstrap beside ours
 //
@@ -16,6 +16,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"regexp"
@@ -37,7 +38,7 @@ const (
 )
 
 func main() {
-	runs := flag.Int("runs", 10, "rounds of cold starts: each starts every bootstrap of the ladder once")
+	runs := flag.Int("runs", 20, "rounds of cold starts: each starts every bootstrap of the ladder once")
 	rounds := flag.Int("rounds", 5, "rounds of each warm-path benchmark")
 	compare := flag.String("compare", "", "a git revision whose bootstrap joins the cold-start table, for a before and after in one run")
 	flag.Parse()
@@ -105,8 +106,13 @@ func bench(runs, rounds int, compare string) error {
 	}
 	env := coldEnv(srv.URL, home)
 	rungs := ladder(bins, compare)
+	// Each round starts the rungs in a new order, so that a machine
+	// slowing down or speeding up within a round favours none of them.
+	order := rand.New(rand.NewPCG(1, 14))
 	for range runs {
-		for _, r := range rungs {
+		round := slices.Clone(rungs)
+		order.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
+		for _, r := range round {
 			before := sm.TotalCalls()
 			c, err := coldStart(rie, r.bootstrap, append(slices.Clone(env), r.env...), event)
 			if err != nil {
@@ -122,7 +128,7 @@ func bench(runs, rounds int, compare string) error {
 	ratio := median(ours.first) / median(bare.first)
 	fmt.Println("## Cold start")
 	fmt.Println()
-	fmt.Printf("%d rounds; each round starts every bootstrap below once, fresh, under the Lambda Runtime Interface Emulator (`make tools`), in turn. All are built with `CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags='-s -w'` for %s/%s and get what Lambda sets (region, the execution role's credentials). The function runs in jwt mode and fetches its three secrets during init from a loopback Secrets Manager fake (plain HTTP: no TLS handshake, unlike AWS). Each rung of the ladder adds one step of our cold start to the one above it: the stand-in (`scripts/bench/standin`) links what the function links and runs its init up to that step, then answers like the bare function. The first response is timed from the invocation's request to its response, the process's start and init included; medians in ms.\n\n", runs, runtime.GOOS, runtime.GOARCH)
+	fmt.Printf("%d rounds; each round starts every bootstrap below once, fresh, under the Lambda Runtime Interface Emulator (`make tools`), in an order shuffled anew each round. All are built with `CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags='-s -w'` for %s/%s and get what Lambda sets (region, the execution role's credentials). The function runs in jwt mode and fetches its three secrets during init from a loopback Secrets Manager fake (plain HTTP: no TLS handshake, unlike AWS). Each rung of the ladder adds one step of our cold start to the one above it: the stand-in (`scripts/bench/standin`) links what the function links and runs its init up to that step, then answers like the bare function. The first response is timed from the invocation's request to its response, the process's start and init included; medians in ms.\n\n", runs, runtime.GOOS, runtime.GOARCH)
 	fmt.Println("| | first response | × bare | this step | INIT REPORT |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	for i, r := range rungs {
