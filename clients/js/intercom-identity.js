@@ -11,7 +11,7 @@
 //     platform: 'web',
 //     token: () => auth.currentIdToken(),        // jwt mode: your sign-in's ID token
 //     onIdentity(id, previous) {                 // first answer, then each refresh
-//       if (!previous) Intercom('boot', { app_id: APP_ID, user_id: id.user_id, intercom_user_jwt: id.user_jwt });
+//       if (!previous) Intercom('boot', { app_id: APP_ID, intercom_user_jwt: id.user_jwt });
 //       else Intercom('update', { intercom_user_jwt: id.user_jwt });
 //     },
 //   });
@@ -304,7 +304,7 @@ function sleep(ms, signal, clock) {
 
 /**
  * @typedef {object} FreshOptionsOnly
- * @property {(identity: IntercomIdentity, previous: IntercomIdentity | undefined) => void} onIdentity
+ * @property {(identity: IntercomIdentity, previous: IntercomIdentity | undefined) => void | Promise<void>} onIdentity
  *   called with each new identity: `previous` is undefined the first time (log
  *   in to Intercom), then the one it replaces (hand Intercom the new JWT)
  * @property {(error: unknown) => void} [onError] called on each failure; a 429,
@@ -402,7 +402,10 @@ export function keepIntercomIdentityFresh(options) {
           schedule(receivedAt + delay);
         }
         try {
-          onIdentity(next, previous);
+          // An async onIdentity (the SDKs' calls return promises) reports
+          // its failure to onError as well.
+          const done = onIdentity(next, previous);
+          if (done && typeof done.then === 'function') done.then(undefined, onError);
         } catch (err) {
           onError(err);
         }

@@ -536,6 +536,19 @@ describe('keepIntercomIdentityFresh', () => {
     assert.equal((await rejection(session.refresh())).name, 'AbortError');
   });
 
+  test('an async onIdentity that fails is reported to onError too', async () => {
+    const clock = fakeClock();
+    const fetch = scriptedFetch({ status: 200, body: identity() });
+    const { errors } = start(fetch, clock, {
+      onIdentity: async () => {
+        throw new Error('Not implemented on web.');
+      },
+    });
+    await settle();
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].message, 'Not implemented on web.');
+  });
+
   test('an onIdentity that throws is reported to onError, and the refresh stays scheduled', async () => {
     const clock = fakeClock();
     const fetch = scriptedFetch({ status: 200, body: identity() });
