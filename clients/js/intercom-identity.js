@@ -191,6 +191,13 @@ function jittered(ceiling, random) {
 
 /**
  * One request: the identity, or the error that says why not.
+ * @param {FetchLike} fetchFn
+ * @param {string} url
+ * @param {Record<string, string>} headers
+ * @param {string} body
+ * @param {number} timeout
+ * @param {AbortSignal | undefined} signal
+ * @param {Clock} clock
  * @returns {Promise<IntercomIdentity | IntercomIdentityError>}
  */
 async function attemptOnce(fetchFn, url, headers, body, timeout, signal, clock) {
@@ -366,6 +373,7 @@ export function keepIntercomIdentityFresh(options) {
   let identity;
   /** @type {number | undefined} local time at which to fetch again */
   let dueAt;
+  /** @type {any} whatever clock.setTimeout returned */
   let timer;
   /** @type {Promise<IntercomIdentity> | undefined} */
   let inFlight;
@@ -374,6 +382,7 @@ export function keepIntercomIdentityFresh(options) {
   let failures = 0;
   let stopped = false;
 
+  /** @param {number} at local time to fetch again */
   function schedule(at) {
     clock.clearTimeout(timer);
     dueAt = at;
