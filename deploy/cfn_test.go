@@ -230,6 +230,9 @@ func (d *deployment) truth(v any) bool {
 			return fmt.Sprint(d.eval(a[0])) == fmt.Sprint(d.eval(a[1]))
 		case "Fn::Not":
 			return !d.truth(arg.([]any)[0])
+		case "Fn::Contains": // a rule function: [list of strings, string]
+			a := arg.([]any)
+			return slices.Contains(strs(d.eval(a[0])), fmt.Sprint(d.eval(a[1])))
 		case "Fn::And", "Fn::Or":
 			every, some := true, false
 			for _, c := range arg.([]any) {
