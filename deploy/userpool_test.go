@@ -195,7 +195,8 @@ func TestTemplateRefusesUnprovenClaims(t *testing.T) {
 		wantErr string // "" for accepted
 	}{
 		{"own pool, a custom user_id its users could write", with(nil, "UserIdClaim", "custom:intercom_id"), "OwnUserPoolSignsOnlyProvenClaims"},
-		{"own pool in password mode, the email as user_id", with(nil, "AuthMode", "password", "UserIdClaim", "email"), "OwnUserPoolSignsOnlyProvenClaims"},
+		{"own pool in password mode, a profile attribute as user_id", with(nil, "AuthMode", "password", "UserIdClaim", "preferred_username"), "OwnUserPoolSignsOnlyProvenClaims"},
+		{"one claim as user_id and email", with(other, "UserIdClaim", "email"), "ClaimsAreDistinct"},
 		{"own pool, another email claim", with(nil, "EmailClaim", "name"), "OwnUserPoolSignsOnlyProvenClaims"},
 		{"own pool, emails trusted unverified", with(nil, "EmailVerifiedClaim", ""), "OwnUserPoolSignsOnlyProvenClaims"},
 		{"another issuer: its custom claim is the operator's call", with(other, "UserIdClaim", "custom:intercom_id"), ""},

@@ -34,7 +34,8 @@ type Identity struct {
 	Attributes map[string]string
 }
 
-// Anonymous reports whether neither a user_id nor an email is known.
+// Anonymous reports whether neither a user_id nor a (verified) email is
+// known.
 func (id Identity) Anonymous() bool { return id.UserID == "" && id.Email == "" }
 
 var (

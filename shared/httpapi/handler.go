@@ -241,7 +241,7 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 		return p, nil, f
 	}
 	if id.Anonymous() {
-		return p, nil, &failure{code: CodeUnidentifiedUser, detail: "the signed-in user has neither a user_id nor an email; Intercom gets no hash for anonymous users"}
+		return p, nil, &failure{code: CodeUnidentifiedUser, detail: "the signed-in user has neither a user_id nor a verified email; Intercom gets no hash for anonymous users"}
 	}
 	// The identity goes back in a JSON body, which cannot carry invalid
 	// UTF-8: the app would send Intercom another string than the one
