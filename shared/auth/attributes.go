@@ -39,7 +39,7 @@ func ParseAttributes(s string) ([]Attribute, error) {
 		case strings.TrimSpace(pair) == "":
 			return nil, fmt.Errorf("pair %d is empty; write attr=claim pairs separated by single commas", i+1)
 		case !ok || strings.Contains(claim, "="):
-			return nil, fmt.Errorf("%q is not attr=claim", strings.TrimSpace(pair))
+			return nil, fmt.Errorf("%q is not attr=claim (for example name=name,plan=custom:plan)", strings.TrimSpace(pair))
 		case name == "" || claim == "":
 			return nil, fmt.Errorf("%q needs both an attribute name and a claim", strings.TrimSpace(pair))
 		case strings.ContainsFunc(name, isSpaceOrControl) || strings.ContainsFunc(claim, isSpaceOrControl):

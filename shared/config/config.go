@@ -224,7 +224,7 @@ func (c *Config) loadClaims(lookup func(string) (string, bool)) error {
 	v, _ := lookup("USER_JWT_ATTRIBUTES")
 	attrs, err := auth.ParseAttributes(v)
 	if err != nil {
-		return fmt.Errorf("USER_JWT_ATTRIBUTES: %v; write attr=claim pairs such as name=name,plan=custom:plan", err)
+		return fmt.Errorf("USER_JWT_ATTRIBUTES: %v", err)
 	}
 	if attrs != nil && c.UserJWTTTL == 0 {
 		return errors.New("USER_JWT_ATTRIBUTES: set while USER_JWT_TTL=0 issues no JWT to sign them into")
