@@ -58,6 +58,7 @@ const (
 type Fault struct {
 	status int           // answer this status with Intercom's error body
 	delay  time.Duration // answer only after this long (the call is still carried out)
+	gate   chan struct{} // answer only once this is closed (likewise)
 	lose   bool          // carry the call out, then drop the connection unanswered
 }
 
@@ -70,6 +71,15 @@ func Status(code int) Fault { return Fault{status: code} }
 // overloaded API would; a client that gives up sooner sees no answer, yet
 // the call happens.
 func Slow(d time.Duration) Fault { return Fault{delay: d} }
+
+// Hold makes the call wait until release is called, then be carried out
+// and answered: a slow call whose end the test chooses. A client that
+// gives up sooner sees no answer, yet the call happens.
+func Hold() (f Fault, release func()) {
+	gate := make(chan struct{})
+	var once sync.Once
+	return Fault{gate: gate}, func() { once.Do(func() { close(gate) }) }
+}
 
 // LoseResponse carries the call out (a create creates its secret) and then
 // drops the connection without an answer: the client cannot know.
@@ -263,6 +273,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if fault.delay > 0 {
 		select {
 		case <-time.After(fault.delay):
+		case <-f.release:
+		}
+	}
+	if fault.gate != nil {
+		select {
+		case <-fault.gate:
 		case <-f.release:
 		}
 	}
