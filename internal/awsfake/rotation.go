@@ -37,12 +37,35 @@ const RotationFunctionARN = "arn:aws:lambda:us-east-1:123456789012:function:rota
 //		handler(ctx, events.SecretsManagerSecretRotationEvent{Step: step, SecretID: arn, ClientRequestToken: token})
 //	}
 func StartRotation(ctx context.Context, sm *secretsmanager.Client, secretID string) (string, error) {
+	return startRotation(ctx, sm, secretID, true)
+}
+
+// StartRotationCheck is what RotateSecret does with RotateImmediately
+// false, as a RotationSchedule with RotateImmediatelyOnUpdate false calls
+// it: an AWSPENDING version holding a copy of AWSCURRENT's value, on which
+// Secrets Manager runs the testSecret step alone to test the
+// configuration. The caller invokes testSecret, then EndRotationCheck.
+func StartRotationCheck(ctx context.Context, sm *secretsmanager.Client, secretID string) (string, error) {
+	return startRotation(ctx, sm, secretID, false)
+}
+
+// EndRotationCheck takes AWSPENDING off the version StartRotationCheck
+// made, as Secrets Manager removes it after the test.
+func EndRotationCheck(ctx context.Context, sm *secretsmanager.Client, secretID, token string) error {
+	_, err := sm.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId: aws.String(secretID), VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: aws.String(token),
+	})
+	return err
+}
+
+func startRotation(ctx context.Context, sm *secretsmanager.Client, secretID string, immediately bool) (string, error) {
 	token := newUUID()
 	_, err := sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 		SecretId:           aws.String(secretID),
 		ClientRequestToken: aws.String(token),
 		RotationLambdaARN:  aws.String(RotationFunctionARN),
 		RotationRules:      &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
+		RotateImmediately:  aws.Bool(immediately),
 	})
 	var nf *types.ResourceNotFoundException
 	if err == nil || !errors.As(err, &nf) || !strings.Contains(err.Error(), RotationFunctionARN) {

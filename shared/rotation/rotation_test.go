@@ -317,6 +317,53 @@ func TestStraysAreDeleted(t *testing.T) {
 	}
 }
 
+// TestConfigurationTest: a RotationSchedule that does not rotate at once
+// has Secrets Manager run testSecret alone on a copy of the current value.
+// It passes when the access token reads Intercom, fails when it does not,
+// and creates nothing; a real rotation afterwards is unaffected.
+func TestConfigurationTest(t *testing.T) {
+	e := newEnv(t)
+	ios := e.platformSecret("intercom/ios", platform.IOS, "dashboard-ios-secret")
+	r := e.rotator([]subject{ios})
+	ctx := context.Background()
+	check := func() error {
+		token, err := awsfake.StartRotationCheck(ctx, e.sm, ios.arn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if err := awsfake.EndRotationCheck(ctx, e.sm, ios.arn, token); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		return e.step(r, ios, token, rotation.StepTest)
+	}
+	if err := check(); err != nil {
+		t.Errorf("the configuration test failed: %v", err)
+	}
+	e.intercom.Inject(intercomfake.List, intercomfake.Status(401))
+	if err := check(); err == nil || !strings.Contains(err.Error(), "HTTP 401") {
+		t.Errorf("with a token Intercom refuses, the configuration test = %v, want a 401 failure", err)
+	}
+	if n := e.intercom.Count(intercomfake.Create); n != 0 {
+		t.Errorf("the configuration test made %d Intercom secrets", n)
+	}
+	token := e.rotate(r, ios)
+	e.checkSettled(ios, token)
+	// And on a rotated current value too.
+	if err := check(); err != nil {
+		t.Errorf("the configuration test on a rotated value failed: %v", err)
+	}
+	// An empty AWSPENDING version, as a test may leave it, passes as well.
+	empty := e.start(ios)
+	if err := e.step(r, ios, empty, rotation.StepTest); err != nil {
+		t.Errorf("testSecret on an AWSPENDING version with no value = %v, want the configuration test to pass", err)
+	}
+	if err := e.step(r, ios, empty, rotation.StepFinish); err == nil {
+		t.Error("finishSecret made a version current that createSecret never filled")
+	}
+}
+
 // TestRefuses holds the steps to Secrets Manager's documented checks and
 // to the cases where rotating would do harm.
 func TestRefuses(t *testing.T) {
@@ -380,7 +427,7 @@ func TestRefuses(t *testing.T) {
 			SecretString: aws.String("typed-by-hand"), VersionStages: []string{"AWSPENDING"}}); err != nil {
 			t.Fatal(err)
 		}
-		for _, step := range []string{rotation.StepCreate, rotation.StepTest, rotation.StepFinish} {
+		for _, step := range []string{rotation.StepCreate, rotation.StepFinish} {
 			if err := e.step(r, ios, token, step); err == nil {
 				t.Errorf("%s accepted an AWSPENDING value this function did not write", step)
 			}

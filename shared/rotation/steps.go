@@ -132,8 +132,28 @@ func (r *Rotator) putFailed(ctx context.Context, ru *run, ic *intercom.Client, c
 }
 
 // testSecret checks that Intercom lists the new secret for the platform.
+//
+// Secrets Manager also calls it alone, to test a rotation configuration
+// that does not rotate at once (RotateImmediately false, as the template
+// sets it): then the AWSPENDING version was not made by createSecret, and
+// holds no value or a copy of a current value. (In a rotation, createSecret
+// refuses such a version, so testSecret never meets one.) Such a test
+// passes when the access token can be read and Intercom answers with it,
+// which is what a configuration can get wrong; it changes nothing, and
+// finishSecret still refuses a version createSecret did not make.
 func (r *Rotator) testSecret(ctx context.Context, ru *run) error {
 	v, err := r.pendingValue(ctx, ru)
+	if errors.Is(err, errNotCreated) {
+		ic, err := r.intercomClient(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := r.list(ctx, ic); err != nil {
+			return err
+		}
+		ru.done = append(ru.done, slog.String("result", "configuration test: the access token reads Intercom's secrets"))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -309,9 +329,16 @@ func (r *Rotator) deleteNamed(ctx context.Context, ru *run, ic *intercom.Client,
 	return nil
 }
 
+// errNotCreated is pendingValue's error for an AWSPENDING version that
+// createSecret did not make: it has no value, or one of another shape.
+var errNotCreated = errors.New("the AWSPENDING version was not made by createSecret")
+
 // pendingValue reads the new version's value, which must be a rotated value.
 func (r *Rotator) pendingValue(ctx context.Context, ru *run) (secrets.RotatedValue, error) {
 	out, err := r.getValue(ctx, ru, ru.version, stagePending)
+	if notFound(err) {
+		return secrets.RotatedValue{}, fmt.Errorf("%w: it has no value", errNotCreated)
+	}
 	if err != nil {
 		return secrets.RotatedValue{}, fmt.Errorf("read the AWSPENDING version: %w", err)
 	}
@@ -320,7 +347,7 @@ func (r *Rotator) pendingValue(ctx context.Context, ru *run) (secrets.RotatedVal
 	case perr != nil:
 		return secrets.RotatedValue{}, fmt.Errorf("the AWSPENDING version: %w", perr)
 	case !ok:
-		return secrets.RotatedValue{}, errors.New("the AWSPENDING version is not a rotated value ({\"secret\", \"intercom_secret_id\"})")
+		return secrets.RotatedValue{}, fmt.Errorf("%w: its value is not a rotated value ({\"secret\", \"intercom_secret_id\"})", errNotCreated)
 	}
 	return v, nil
 }
