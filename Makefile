@@ -1,6 +1,6 @@
 # Two commands matter: `make run` serves the product locally with demo users
 # and demo secrets, `make test` proves it. Everything else is for deploying.
-.PHONY: run test bench bench-micro fuzz lint build build-UserHashFunction build-RotateSecretFunction deploy invoke invoke-rie tools
+.PHONY: run test test-browser bench bench-micro fuzz lint build build-UserHashFunction build-RotateSecretFunction deploy invoke invoke-rie tools
 
 GO ?= go
 
@@ -15,6 +15,15 @@ test:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
+	node --test clients/js/*.test.js
+
+# The app's client module in real Chromium against the local server, across
+# origins (clients/js/e2e/browser.mjs). Installs Debian's chromium with apt
+# when /usr/bin/chromium is missing, and playwright-core from the lock file.
+test-browser:
+	clients/js/e2e/need-chromium.sh
+	cd clients/js && npm ci --no-audit --no-fund
+	GO=$(GO) node --test clients/js/e2e/browser.mjs
 
 # The figures of BENCHMARKS.md: warm path, cold start under the emulator,
 # bootstrap size, load and peak RSS. `make bench-micro` runs every package's
