@@ -189,7 +189,7 @@ func (r *Rotator) Handle(ctx context.Context, ev events.SecretsManagerSecretRota
 	ru := &run{step: ev.Step, secretID: ev.SecretID, version: ev.ClientRequestToken, rotTok: ev.RotationToken}
 	err := r.handle(ctx, ru)
 	attrs := []slog.Attr{
-		slog.String("step", ru.step),
+		slog.String("step", clip(ru.step, 40)),
 		slog.String("platform", ru.platform.String()),
 		slog.String("secret_id", ru.secretID),
 		slog.String("version_id", ru.version),
