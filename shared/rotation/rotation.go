@@ -214,6 +214,9 @@ func (r *Rotator) handle(ctx context.Context, ru *run) error {
 	if !validToken(ru.version) {
 		return errors.New("the event's ClientRequestToken is not a version id (32 to 64 letters, digits and dashes)")
 	}
+	// The platform, for the log line, even if DescribeSecret fails; the
+	// template gives the same ARNs as the events carry.
+	ru.platform = r.platformOf(ru.secretID)
 	ready, err := r.begin(ctx, ru)
 	if err != nil || !ready {
 		return err
@@ -245,9 +248,10 @@ func (r *Rotator) begin(ctx context.Context, ru *run) (bool, error) {
 		return false, fmt.Errorf("DescribeSecret: %w", err)
 	}
 	ru.name = aws.ToString(desc.Name)
-	for p, id := range r.cfg.Secrets {
-		if id == ru.secretID || id == aws.ToString(desc.ARN) || id == ru.name {
-			ru.platform = p
+	if !ru.platform.Valid() {
+		// Configured by name, or by the other of name and ARN.
+		if ru.platform = r.platformOf(aws.ToString(desc.ARN)); !ru.platform.Valid() {
+			ru.platform = r.platformOf(ru.name)
 		}
 	}
 	switch {
@@ -273,6 +277,16 @@ func (r *Rotator) begin(ctx context.Context, ru *run) (bool, error) {
 		return false, fmt.Errorf("version %s is not AWSPENDING (its labels: %s)", ru.version, strings.Join(stages, ", "))
 	}
 	return true, nil
+}
+
+// platformOf returns the platform whose configured secret is id, or 0.
+func (r *Rotator) platformOf(id string) platform.Platform {
+	for p, sid := range r.cfg.Secrets {
+		if id != "" && sid == id {
+			return p
+		}
+	}
+	return 0
 }
 
 // bound returns a context for one call: the call timeout, or the

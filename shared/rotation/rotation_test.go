@@ -190,6 +190,11 @@ func TestFailureAtEachStepThenRetry(t *testing.T) {
 				e.faults.fail("GetSecretValue", "access-token", 1, awsfake.SMAccessDenied)
 			},
 			wantErr: "read the Intercom access token (INTERCOM_TOKEN_SECRET_ID)", logs: `"aws_error":"AccessDeniedException"`},
+		{name: "set: Secrets Manager fails DescribeSecret", step: rotation.StepSet,
+			inject: func(e *env) {
+				e.faults.fail("DescribeSecret", "", 1, awsfake.SMInternalServiceError)
+			},
+			wantErr: "DescribeSecret", logs: `"aws_error":"InternalServiceError"`},
 		{name: "test: Intercom answers 500 to the list", step: rotation.StepTest,
 			inject:  func(e *env) { e.intercom.Inject(intercomfake.List, intercomfake.Status(500)) },
 			wantErr: "HTTP 500 server_error", logs: `"step":"testSecret"`},
