@@ -80,8 +80,8 @@ func TestSmokeTestChecks(t *testing.T) {
 		name     string
 		fault    func(w http.ResponseWriter, r *http.Request, a map[string]any) bool
 		args     []string
-		platform string   // "" for ios, "-" for none (every configured platform)
-		password bool     // password mode rather than a bearer token
+		platform string // "" for ios, "-" for none (every configured platform)
+		password bool   // password mode rather than a bearer token
 		timeout  string
 		wantFail map[string]string // failed check -> words its detail holds
 	}{
