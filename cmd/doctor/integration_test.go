@@ -343,6 +343,14 @@ func TestSecretChecksAgainstMoto(t *testing.T) {
 		{name: "the platform's own secret is missing", env: map[string]string{"IOS_SECRET_ID": "intercom/missing"}, args: []string{"-platform", "ios", "-user-id", "u-123", "-hash", hash}, failed: "secret.ios,hash", words: "not found", cause: "undetermined"},
 		{name: "no region", env: map[string]string{"AWS_REGION": ""}, failed: "aws,secret.ios,secret.android,secret.web", words: "region"},
 	}
+	t.Run("another platform's missing secret with -platform", func(t *testing.T) {
+		env := merge(awsEnv, secretEnv, map[string]string{"WEB_SECRET_ID": "intercom/missing"})
+		res, r := runJSON(t, env, "", []string{hash}, "-platform", "ios", "-user-id", "u-123", "-hash", hash)
+		detail, _, ok := r.check("secret.web")
+		if res.code != 0 || r.Cause != "match" || !ok || !strings.Contains(detail, "not needed for -platform ios") {
+			t.Errorf("exit status %d, cause %q, secret.web %q (ok %v); want 0, match, and the web secret not needed", res.code, r.Cause, detail, ok)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, r := runJSON(t, merge(awsEnv, secretEnv, tt.env), "", []string{hash}, tt.args...)
