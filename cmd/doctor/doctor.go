@@ -160,10 +160,10 @@ func doctorEnv(env func(string) (string, bool)) func(string) (string, bool) {
 // chain (environment, profiles, SSO), AWS_ENDPOINT_URL_* included, with
 // -region and -profile over it.
 func (d *doctor) aws(ctx context.Context) (aws.Config, error) {
-	if d.awsCfg != nil || d.awsErr != nil {
-		if d.awsErr != nil {
-			return aws.Config{}, d.awsErr
-		}
+	switch {
+	case d.awsErr != nil:
+		return aws.Config{}, d.awsErr
+	case d.awsCfg != nil:
 		return *d.awsCfg, nil
 	}
 	var opts []func(*awsconfig.LoadOptions) error

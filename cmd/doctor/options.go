@@ -179,7 +179,7 @@ func (o *options) check(sent string, passwordStdin, tokenStdin bool) error {
 			return fmt.Errorf("-origin: %q is not an origin; use scheme://host[:port], e.g. capacitor://localhost", o.origin)
 		}
 	}
-	if o.hash == "" && o.jwt == "" && o.stack == "" && o.url == "" && (o.userID != "" || o.email != "") {
+	if o.hash == "" && o.jwt == "" && (o.userID != "" || o.email != "") {
 		return errors.New("-user-id, -email: give the -hash or -jwt the app sent with them")
 	}
 	return nil

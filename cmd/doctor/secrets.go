@@ -19,11 +19,16 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
+
+// errNoAWS marks a secret not fetched because the AWS configuration did
+// not load; the aws check says why.
+var errNoAWS = errors.New("not fetched: no AWS configuration (see aws)")
 
 // key is one platform's secret as the doctor found it.
 type key struct {
@@ -52,21 +57,17 @@ func (d *doctor) fetchSecrets(ctx context.Context) {
 			src.Static[p] = s.Literal
 		}
 	}
+	var awsErr error
 	if len(src.Refs) > 0 {
-		awsCfg, err := d.aws(ctx)
-		if err != nil {
-			for _, p := range d.cfg.Platforms() {
-				d.keys = append(d.keys, &key{platform: p, ref: src.Refs[p], err: err})
-				d.rep.fail("secret."+p.String(), "not fetched: no AWS configuration (see aws)", "")
-			}
-			return
+		var awsCfg aws.Config
+		if awsCfg, awsErr = d.aws(ctx); awsErr == nil {
+			// The function's own client and cache. The cache's log lines
+			// are for the function's log; the doctor reports the same
+			// facts as checks.
+			src.Cache = secrets.NewCache(secrets.NewClient(awsCfg),
+				secrets.WithAttemptTimeout(d.opts.timeout),
+				secrets.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 		}
-		// The function's own client and cache. The cache's log lines are
-		// for the function's log; the doctor reports the same facts as
-		// checks.
-		src.Cache = secrets.NewCache(secrets.NewClient(awsCfg),
-			secrets.WithAttemptTimeout(d.opts.timeout),
-			secrets.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	}
 
 	ps := d.cfg.Platforms()
@@ -75,6 +76,10 @@ func (d *doctor) fetchSecrets(ctx context.Context) {
 	var wg sync.WaitGroup
 	for i, p := range ps {
 		d.keys[i] = &key{platform: p, ref: src.Refs[p]}
+		if _, ok := src.Refs[p]; ok && awsErr != nil {
+			d.keys[i].err = errNoAWS
+			continue
+		}
 		wg.Go(func() {
 			callCtx, cancel := context.WithTimeout(ctx, d.opts.timeout)
 			defer cancel()
@@ -145,6 +150,9 @@ func secretValueProblem(v []byte) string {
 // cache's reason words, never with the value or the SDK's full text.
 func secretFailure(err error) (detail, fix string) {
 	var u *secrets.UnavailableError
+	if errors.Is(err, errNoAWS) {
+		return err.Error(), ""
+	}
 	if !errors.As(err, &u) {
 		return "unavailable", ""
 	}
