@@ -109,7 +109,7 @@ func TestTemplateEnvironmentIsWhatTheCodeReads(t *testing.T) {
 
 // wantDeployment is what one choice of parameters must deploy.
 type wantDeployment struct {
-	secretIDs      [3]string // IOS_SECRET_ID, ANDROID_SECRET_ID, WEB_SECRET_ID
+	secretIDs      [3]string // IOS_SECRET_ID, ANDROID_SECRET_ID, WEB_SECRET_ID; "" when the platform is not served (no variable at all)
 	clientID       string    // COGNITO_CLIENT_ID
 	clientSecretID string    // COGNITO_CLIENT_SECRET_ID
 	iam            []string  // the resources of secretsmanager:GetSecretValue
@@ -194,6 +194,21 @@ func TestTemplateDeployments(t *testing.T) {
 			},
 		},
 		{
+			name: "ios and android only, android from an existing secret",
+			params: map[string]string{
+				"Platforms": "ios,android", "AndroidSecretArn": sharedARN + "#android",
+			},
+			want: wantDeployment{
+				secretIDs:     [3]string{"<IosSecret>", sharedARN + "#android", ""},
+				iam:           []string{"<IosSecret>", sharedARN},
+				authorization: "JWT",
+				issuer:        cognitoIss,
+				audience:      []string{"<UserPoolClient>"},
+				userPool:      true,
+				rate:          "20", burst: "40",
+			},
+		},
+		{
 			name: "jwt mode reads no app client secret, so may not",
 			params: map[string]string{
 				"CognitoClientId": "5abcdefghij1234567890klmno", "CognitoClientSecretArn": clientARN,
@@ -216,6 +231,7 @@ func TestTemplateDeployments(t *testing.T) {
 				t.Fatalf("the parameters are refused: %v", err)
 			}
 			checkEnvironment(t, d, tt.params, tt.want)
+			checkSecrets(t, d, tt.want)
 			checkIAM(t, d, tt.want)
 			checkRoute(t, d, tt.want)
 			checkCognito(t, d, tt.want)
@@ -234,9 +250,6 @@ func checkEnvironment(t *testing.T, d *deployment, params map[string]string, w w
 	}
 	want := map[string]string{
 		"AUTH_MODE":                mode,
-		"IOS_SECRET_ID":            w.secretIDs[0],
-		"ANDROID_SECRET_ID":        w.secretIDs[1],
-		"WEB_SECRET_ID":            w.secretIDs[2],
 		"COGNITO_CLIENT_ID":        w.clientID,
 		"COGNITO_CLIENT_SECRET_ID": w.clientSecretID,
 	}
@@ -244,6 +257,36 @@ func checkEnvironment(t *testing.T, d *deployment, params map[string]string, w w
 		if got := fmt.Sprint(env[name]); got != v {
 			t.Errorf("%s = %q, want %q", name, got, v)
 		}
+	}
+	// A platform the stack does not serve has no variable at all, not an
+	// empty one: the function then answers it 400 unsupported_platform and
+	// never tries to fetch its secret.
+	for i, name := range secretVars {
+		got, ok := env[name]
+		switch {
+		case w.secretIDs[i] == "" && ok:
+			t.Errorf("%s = %q, want no such variable for a platform not in Platforms", name, got)
+		case w.secretIDs[i] != "" && fmt.Sprint(got) != w.secretIDs[i]:
+			t.Errorf("%s = %v, want %q", name, got, w.secretIDs[i])
+		}
+	}
+}
+
+var secretVars = [3]string{"IOS_SECRET_ID", "ANDROID_SECRET_ID", "WEB_SECRET_ID"}
+
+// checkSecrets holds the stack to creating exactly the secrets its
+// function reads: one per served platform that has no existing ARN.
+func checkSecrets(t *testing.T, d *deployment, w wantDeployment) {
+	t.Helper()
+	var want []string
+	for _, id := range w.secretIDs {
+		if strings.HasPrefix(id, "<") {
+			want = append(want, strings.Trim(id, "<>"))
+		}
+	}
+	slices.Sort(want)
+	if got := d.of("AWS::SecretsManager::Secret"); !slices.Equal(got, want) {
+		t.Errorf("secrets created = %v, want %v", got, want)
 	}
 }
 
@@ -300,7 +343,7 @@ func checkIAM(t *testing.T, d *deployment, w wantDeployment) {
 	env := at(fn, "Environment", "Variables").(map[string]any)
 	var read []string
 	for _, name := range []string{"IOS_SECRET_ID", "ANDROID_SECRET_ID", "WEB_SECRET_ID", "COGNITO_CLIENT_SECRET_ID"} {
-		if id := fmt.Sprint(env[name]); id != "" {
+		if id, ok := env[name].(string); ok && id != "" {
 			arn, _, _ := strings.Cut(id, "#")
 			read = append(read, arn)
 		}
@@ -418,13 +461,15 @@ func checkAPI(t *testing.T, d *deployment, w wantDeployment) {
 func checkOutputs(t *testing.T, d *deployment, w wantDeployment) {
 	t.Helper()
 	want := map[string]string{
-		"ApiUrl":          "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com",
-		"UserHashUrl":     "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com/v1/intercom/user-hash",
-		"FunctionArn":     "<UserHashFunction.Arn>",
-		"IosSecretId":     w.secretIDs[0],
-		"AndroidSecretId": w.secretIDs[1],
-		"WebSecretId":     w.secretIDs[2],
-		"AlarmNames":      "<FunctionErrorsAlarm>, <Api5xxAlarm>, <SecretFetchErrorsAlarm>",
+		"ApiUrl":      "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com",
+		"UserHashUrl": "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com/v1/intercom/user-hash",
+		"FunctionArn": "<UserHashFunction.Arn>",
+		"AlarmNames":  "<FunctionErrorsAlarm>, <Api5xxAlarm>, <SecretFetchErrorsAlarm>",
+	}
+	for i, name := range []string{"IosSecretId", "AndroidSecretId", "WebSecretId"} {
+		if w.secretIDs[i] != "" {
+			want[name] = w.secretIDs[i]
+		}
 	}
 	if w.userPool {
 		want["UserPoolId"] = "<UserPool>"
@@ -465,6 +510,15 @@ func TestTemplateRefusesBadParameters(t *testing.T) {
 		{"plain-http issuer", map[string]string{"JwtIssuer": "http://auth.example.com/", "JwtAudience": "a"}, "JwtIssuer"},
 		{"log level", map[string]string{"LogLevel": "trace"}, "LogLevel"},
 		{"cache TTL that is no duration", map[string]string{"SecretCacheTtl": "5 minutes"}, "SecretCacheTtl"},
+		{"no platform", map[string]string{"Platforms": ""}, "Platforms"},
+		{"unknown platform", map[string]string{"Platforms": "ios,windows"}, "Platforms"},
+		{"a prefix of a platform", map[string]string{"Platforms": "io"}, "Platforms"},
+		{"platform with a suffix", map[string]string{"Platforms": "ios2,web"}, "Platforms"},
+		{"an alias the function takes, not the template", map[string]string{"Platforms": "iphone"}, "Platforms"},
+		{"upper case", map[string]string{"Platforms": "iOS"}, "Platforms"},
+		{"spaces", map[string]string{"Platforms": "ios, android"}, "Platforms"},
+		{"trailing comma", map[string]string{"Platforms": "ios,"}, "Platforms"},
+		{"empty element", map[string]string{"Platforms": "ios,,web"}, "Platforms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
