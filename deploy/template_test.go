@@ -26,6 +26,7 @@ const (
 	clientARN  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/cognito-client-QwErTy"
 	kmsKeyARN  = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	cognitoIss = "https://cognito-idp.eu-west-1.amazonaws.com/<UserPool>"
+	certARN    = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
 )
 
 // notInTemplate are the variables the code reads that the template must not
@@ -121,6 +122,7 @@ type wantDeployment struct {
 	passwordFlow   bool // the stack's app client allows USER_PASSWORD_AUTH
 	origins        []string
 	rate, burst    string
+	domain         string // DomainName; "" for no custom domain
 }
 
 func TestTemplateDeployments(t *testing.T) {
@@ -471,6 +473,11 @@ func checkOutputs(t *testing.T, d *deployment, w wantDeployment) {
 			want[name] = w.secretIDs[i]
 		}
 	}
+	if w.domain != "" {
+		want["CustomDomainUrl"] = "https://<ApiDomainName>/v1/intercom/user-hash"
+		want["CustomDomainTarget"] = "<ApiDomainName.RegionalDomainName>"
+		want["CustomDomainHostedZoneId"] = "<ApiDomainName.RegionalHostedZoneId>"
+	}
 	if w.userPool {
 		want["UserPoolId"] = "<UserPool>"
 		want["UserPoolClientId"] = "<UserPoolClient>"
@@ -519,6 +526,12 @@ func TestTemplateRefusesBadParameters(t *testing.T) {
 		{"spaces", map[string]string{"Platforms": "ios, android"}, "Platforms"},
 		{"trailing comma", map[string]string{"Platforms": "ios,"}, "Platforms"},
 		{"empty element", map[string]string{"Platforms": "ios,,web"}, "Platforms"},
+		{"domain without certificate", map[string]string{"DomainName": "id.example.com"}, "DomainNeedsCertificate"},
+		{"certificate without domain", map[string]string{"CertificateArn": certARN}, "CertificateNeedsDomain"},
+		{"domain that is a URL", map[string]string{"DomainName": "https://id.example.com", "CertificateArn": certARN}, "DomainName"},
+		{"domain with a path", map[string]string{"DomainName": "id.example.com/v1", "CertificateArn": certARN}, "DomainName"},
+		{"upper-case domain", map[string]string{"DomainName": "ID.example.com", "CertificateArn": certARN}, "DomainName"},
+		{"certificate that is not ACM's", map[string]string{"DomainName": "id.example.com", "CertificateArn": "arn:aws:iam::111122223333:server-certificate/id"}, "CertificateArn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
