@@ -497,6 +497,30 @@ func checkOutputs(t *testing.T, d *deployment, w wantDeployment) {
 	}
 }
 
+// TestTemplateInChina deploys into the aws-cn partition, where every AWS
+// host name ends in amazonaws.com.cn: the stack's issuer and URLs must not
+// name amazonaws.com.
+func TestTemplateInChina(t *testing.T) {
+	tpl := loadTemplate(t)
+	cn := map[string]string{
+		"AWS::Region": "cn-north-1", "AWS::AccountId": "111122223333", "AWS::Partition": "aws-cn",
+		"AWS::StackName": "test-stack", "AWS::URLSuffix": "amazonaws.com.cn",
+	}
+	d, err := deployIn(t, tpl, nil, cn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := fmt.Sprint(at(d.resource("JwtAuthorizer"), "JwtConfiguration", "Issuer"))
+	if want := "https://cognito-idp.cn-north-1.amazonaws.com.cn/<UserPool>"; issuer != want {
+		t.Errorf("issuer = %q, want %q", issuer, want)
+	}
+	for name, v := range d.outputs {
+		if s := fmt.Sprint(v); strings.Contains(s, "amazonaws.com") && !strings.Contains(s, "amazonaws.com.cn") {
+			t.Errorf("output %s = %q names the aws partition's host", name, s)
+		}
+	}
+}
+
 func TestTemplateRefusesBadParameters(t *testing.T) {
 	tpl := loadTemplate(t)
 	tests := []struct {
@@ -582,6 +606,13 @@ func TestTemplateAlarms(t *testing.T) {
 			a := d.resource(name)
 			if a["Namespace"] != w[0] || a["MetricName"] != w[1] {
 				t.Errorf("%s watches %v/%v, want %s/%s", name, a["Namespace"], a["MetricName"], w[0], w[1])
+			}
+			if name == "Api5xxAlarm" {
+				// What HTTP API metrics carry: ApiId, and Stage only with
+				// it; the one stage makes ApiId alone exact.
+				if dims := fmt.Sprint(at(a, "Dimensions")); dims != "[map[Name:ApiId Value:<HttpApi>]]" {
+					t.Errorf("%s dimensions = %s, want ApiId of the stack's API alone", name, dims)
+				}
 			}
 			if name == "SecretFetchErrorsAlarm" {
 				// The EMF lines carry FunctionName as their dimension.
