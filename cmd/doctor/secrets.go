@@ -104,8 +104,8 @@ func (d *doctor) reportSecret(k *key, cache *secrets.Cache, took time.Duration) 
 	if k.err != nil {
 		detail, fix := secretFailure(k.err)
 		if other := d.opts.platform; other != 0 && other != k.platform {
-			// A platform the app does not run on may keep an empty secret
-			// (docs/deploy.md): with -platform, only its own must be read.
+			// With -platform, only that platform's secret must be read:
+			// another may be mid-setup (added to Platforms, not yet put in).
 			d.rep.pass(name, fmt.Sprintf("%s: %s; not needed for -platform %s", source, detail, other))
 			return
 		}

@@ -163,7 +163,7 @@ func apiFailure(resp *http.Response, body []byte, bearer bool) (detail, fix stri
 	case resp.StatusCode == http.StatusNotFound:
 		return "not found: " + clip(pb.Message), "Use the stack's UserHashUrl output: the route is POST /v1/intercom/user-hash."
 	case pb.Message != "":
-		return "API Gateway: " + clip(pb.Message), "See docs/errors.md, \"Answers from API Gateway itself\": back off and retry on 429 and 5xx."
+		return "API Gateway: " + clip(pb.Message), "See docs/errors.md, \"The gateway's own answers\": back off and retry on 429 and 5xx."
 	}
 	return "an answer that is neither the API's nor API Gateway's", "Check that the URL is this service's endpoint (the stack's UserHashUrl output)."
 }
