@@ -58,6 +58,9 @@ func (d *doctor) examine(ctx context.Context) Report {
 		if st == nil {
 			// Without the stack's outputs, the local environment's secrets
 			// would be checked in its name: stop here.
+			if d.opts.hash != "" || d.opts.jwt != "" {
+				d.rep.Cause = CauseUndetermined
+			}
 			d.rep.finish()
 			return d.rep
 		}

@@ -557,6 +557,11 @@ func TestStack(t *testing.T) {
 			t.Errorf("%d checks, want the stack's only: nothing is checked in a missing stack's name", len(r.Checks))
 		}
 		assertClean(t, res.stdout, "some-bearer-token")
+
+		_, r = runJSON(t, local, "", nil, "-stack", "no-such-stack", "-platform", "ios", "-user-id", "u-123", "-hash", hmacHex(iosSecret, "u-123"))
+		if r.Cause != "undetermined" {
+			t.Errorf("a hash checked against a missing stack: cause %q, want undetermined", r.Cause)
+		}
 	})
 }
 
