@@ -1,6 +1,6 @@
 # Two commands matter: `make run` serves the product locally with demo users
 # and demo secrets, `make test` proves it. Everything else is for deploying.
-.PHONY: run test test-browser bench bench-micro fuzz lint build build-UserHashFunction deploy invoke invoke-rie tools
+.PHONY: run test test-browser bench bench-micro fuzz lint build build-UserHashFunction deploy doctor invoke invoke-rie tools
 
 GO ?= go
 
@@ -64,6 +64,14 @@ CONFIG_ENV ?= default
 deploy:
 	sam build --config-env $(CONFIG_ENV)
 	sam deploy --config-env $(CONFIG_ENV)
+
+# Why does Intercom say 401, and does the deployed stack work? With the
+# function's own configuration and code; see the README's troubleshooting.
+# Exit status 0 when every check holds, 1 when one fails, 2 for bad flags.
+#   make doctor ARGS='-platform ios -user-id u-123 -hash 0e86805c...'
+#   make doctor ARGS='-stack intercom-user-hash-dev -username alice@example.com -password-stdin' < pw.txt
+doctor:
+	@$(GO) run ./cmd/doctor $(ARGS)
 
 # sam local invoke needs Docker; invoke-rie below does not.
 EVENT ?= events/ios.json
