@@ -118,6 +118,7 @@ type deployment struct {
 	t         *testing.T
 	tpl       map[string]any
 	params    map[string]any // string, or []any of strings for a CommaDelimitedList
+	pseudo    map[string]string
 	conds     map[string]bool
 	resources map[string]map[string]any // those that exist, with their properties evaluated
 	outputs   map[string]any
@@ -129,7 +130,14 @@ type deployment struct {
 // failed assertion.
 func deploy(t *testing.T, tpl map[string]any, given map[string]string) (*deployment, error) {
 	t.Helper()
-	d := &deployment{t: t, tpl: tpl, params: map[string]any{}, conds: map[string]bool{}}
+	return deployIn(t, tpl, given, pseudo)
+}
+
+// deployIn is deploy with other pseudo parameters: another region, or
+// another partition (aws-cn, whose URLSuffix is amazonaws.com.cn).
+func deployIn(t *testing.T, tpl map[string]any, given, pseudo map[string]string) (*deployment, error) {
+	t.Helper()
+	d := &deployment{t: t, tpl: tpl, params: map[string]any{}, pseudo: pseudo, conds: map[string]bool{}}
 	params := section(tpl, "Parameters")
 	for name := range given {
 		if _, ok := params[name]; !ok {
@@ -339,7 +347,7 @@ func (d *deployment) ref(name string) any {
 	if name == "AWS::NoValue" {
 		return noValue
 	}
-	if v, ok := pseudo[name]; ok {
+	if v, ok := d.pseudo[name]; ok {
 		return v
 	}
 	if v, ok := d.params[name]; ok {

@@ -92,6 +92,16 @@ func TestTemplateRotation(t *testing.T) {
 			kms:     kmsKeyARN,
 			url:     "https://api.eu.intercom.io",
 		},
+		{
+			name: "only the platforms in Platforms",
+			params: map[string]string{
+				"RotationDays": "60", "IntercomAccessTokenSecretArn": tokenARN,
+				"Platforms": "ios,web", "WebSecretArn": webARN, "AndroidSecretArn": sharedARN,
+			},
+			secrets: []string{"<IosSecret>", webARN},
+			token:   tokenARN,
+			url:     "https://api.intercom.io",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,8 +225,10 @@ func checkRotationIAM(t *testing.T, d *deployment, rotated []string, token, kms 
 	env := at(fn, "Environment", "Variables").(map[string]any)
 	var named []string
 	for _, k := range []string{"IOS_SECRET_ID", "ANDROID_SECRET_ID", "WEB_SECRET_ID"} {
-		arn, _, _ := strings.Cut(fmt.Sprint(env[k]), "#")
-		named = append(named, arn)
+		if id, ok := env[k]; ok {
+			arn, _, _ := strings.Cut(fmt.Sprint(id), "#")
+			named = append(named, arn)
+		}
 	}
 	if !sameSet(gotRotated, named) {
 		t.Errorf("rotation actions on %v, but the function is configured with %v", gotRotated, named)
