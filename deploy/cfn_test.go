@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -158,6 +159,18 @@ func deployIn(t *testing.T, tpl map[string]any, given, pseudo map[string]string)
 		if pat, ok := p["AllowedPattern"].(string); ok && !regexp.MustCompile(`^(?:`+pat+`)$`).MatchString(v) {
 			return nil, fmt.Errorf("parameter %s: %q does not match %s", name, v, pat)
 		}
+		if p["Type"] == "Number" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return nil, fmt.Errorf("parameter %s: %q is not a number", name, v)
+			}
+			if lo, ok := p["MinValue"].(int); ok && n < float64(lo) {
+				return nil, fmt.Errorf("parameter %s: %q is less than MinValue %d", name, v, lo)
+			}
+			if hi, ok := p["MaxValue"].(int); ok && n > float64(hi) {
+				return nil, fmt.Errorf("parameter %s: %q is more than MaxValue %d", name, v, hi)
+			}
+		}
 		if p["Type"] == "CommaDelimitedList" {
 			var list []any
 			for _, s := range strings.Split(v, ",") {
@@ -238,6 +251,10 @@ func (d *deployment) truth(v any) bool {
 			return fmt.Sprint(d.eval(a[0])) == fmt.Sprint(d.eval(a[1]))
 		case "Fn::Not":
 			return !d.truth(arg.([]any)[0])
+		case "Fn::Contains": // rules only: [list of strings, string]
+			a := arg.([]any)
+			want := fmt.Sprint(d.eval(a[1]))
+			return slices.ContainsFunc(d.eval(a[0]).([]any), func(e any) bool { return fmt.Sprint(e) == want })
 		case "Fn::And", "Fn::Or":
 			every, some := true, false
 			for _, c := range arg.([]any) {
