@@ -45,7 +45,7 @@ func TestLambdaBuildLinksOnlyWhatRunsInLambda(t *testing.T) {
 		module + "/shared/oidc",
 		module + "/shared/localserver",
 	}
-	for _, fn := range []string{"./functions/userhash"} {
+	for _, fn := range []string{"./functions/userhash", "./functions/rotate"} {
 		for _, dep := range goList(t, "-deps", "-tags", "lambda.norpc", "-f", "{{.ImportPath}}", fn) {
 			for _, f := range forbidden {
 				if strings.HasPrefix(dep, f) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/intercom-identity/userhash/internal/oidctest"
+	"github.com/intercom-identity/userhash/internal/openapitest"
 )
 
 // badRequest is one hostile request and the answer it must get.
@@ -307,9 +308,11 @@ func TestBadInputJWTMode(t *testing.T) {
 	checkLogClean(t, s, len(rows))
 }
 
-// runBadRequests sends each row and checks its answer.
+// runBadRequests sends each row and checks its answer, and holds each
+// answer of ours to openapi.yaml.
 func runBadRequests(t *testing.T, s *Server, rows []badRequest) {
 	t.Helper()
+	spec := openapitest.Load(t)
 	hashes := allHashes()
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
@@ -332,6 +335,9 @@ func runBadRequests(t *testing.T, s *Server, rows []badRequest) {
 			}
 			if row.code == "" {
 				return // net/http's own answer, before our code runs
+			}
+			if err := spec.Check(rowMethod(row), rowPath(row), status, header, body); err != nil {
+				t.Errorf("the answer breaks openapi.yaml: %v", err)
 			}
 			if ct := header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Fatalf("Content-Type %q, want application/problem+json; body %.300s", ct, body)
@@ -377,13 +383,7 @@ func sendBad(t *testing.T, s *Server, row badRequest) (int, http.Header, []byte)
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, resp.Header, b
 	}
-	method, path := row.method, row.path
-	if method == "" {
-		method = http.MethodPost
-	}
-	if path == "" {
-		path = "/v1/intercom/user-hash"
-	}
+	method, path := rowMethod(row), rowPath(row)
 	req, err := http.NewRequest(method, s.Base+path, strings.NewReader(row.body))
 	if err != nil {
 		t.Fatal(err)
@@ -402,6 +402,28 @@ func sendBad(t *testing.T, s *Server, row badRequest) (int, http.Header, []byte)
 		t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, b
+}
+
+// rowMethod is the row's method, POST unless it says.
+func rowMethod(row badRequest) string {
+	if row.method == "" {
+		return http.MethodPost
+	}
+	return row.method
+}
+
+// rowPath is the row's path, the API's unless it says; a raw row's is in
+// its request line.
+func rowPath(row badRequest) string {
+	if row.raw != "" {
+		_, rest, _ := strings.Cut(row.raw, " ")
+		p, _, _ := strings.Cut(rest, " ")
+		return p
+	}
+	if row.path == "" {
+		return "/v1/intercom/user-hash"
+	}
+	return row.path
 }
 
 // checkLogClean checks that the log holds no credential or identity, and

@@ -36,6 +36,7 @@ import (
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
 	"github.com/intercom-identity/userhash/internal/eventstest"
+	"github.com/intercom-identity/userhash/internal/openapitest"
 	"github.com/intercom-identity/userhash/internal/rie"
 )
 
@@ -89,11 +90,15 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 		return f
 	}
 
+	spec := openapitest.Load(t)
 	for _, name := range eventstest.Names(t) {
 		t.Run(name, func(t *testing.T) {
 			tt := eventstest.Outcomes[name]
 			event := eventstest.Raw(t, name)
 			resp := function(tt.Password).invoke(t, event)
+			if err := spec.CheckEvent(eventstest.Load(t, name), resp); err != nil {
+				t.Errorf("the answer breaks openapi.yaml: %v", err)
+			}
 			if got := resp.Headers["Cache-Control"]; got != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", got)
 			}

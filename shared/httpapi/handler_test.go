@@ -24,6 +24,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/intercom-identity/userhash/internal/eventstest"
+	"github.com/intercom-identity/userhash/internal/openapitest"
 	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/platform"
@@ -134,8 +135,10 @@ func checkProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int
 }
 
 // TestEvents runs every file in events/ (the ones `sam local invoke -e`
-// takes) through the handler in the mode it is written for.
+// takes) through the handler in the mode it is written for, and holds each
+// answer to openapi.yaml.
 func TestEvents(t *testing.T) {
+	spec := openapitest.Load(t)
 	for _, name := range eventstest.Names(t) {
 		t.Run(name, func(t *testing.T) {
 			tt := eventstest.Outcomes[name]
@@ -143,9 +146,13 @@ func TestEvents(t *testing.T) {
 			if tt.Password {
 				opts = append(opts, httpapi.WithPasswords(demoUsers(t)))
 			}
-			resp, err := newHandler(nil, opts...).Handle(context.Background(), eventstest.Load(t, name))
+			ev := eventstest.Load(t, name)
+			resp, err := newHandler(nil, opts...).Handle(context.Background(), ev)
 			if err != nil {
 				t.Fatalf("Handle returned error %v, want nil always", err)
+			}
+			if err := spec.CheckEvent(ev, resp); err != nil {
+				t.Errorf("the answer breaks openapi.yaml: %v", err)
 			}
 			if resp.Headers["Cache-Control"] != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", resp.Headers["Cache-Control"])

@@ -287,7 +287,7 @@ func (c *Cache) fetch(ctx context.Context, id string, armBackoff bool) (*state, 
 	callCtx, cancel := c.attemptContext(ctx)
 	defer cancel()
 	start := time.Now()
-	out, err := c.client.GetSecretValue(callCtx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	out, err := c.client.GetSecretValue(callCtx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String("AWSCURRENT")})
 	took := time.Since(start)
 	var val *version
 	if err == nil {

@@ -74,8 +74,10 @@ func Reserved(name string) bool {
 // or a time that Intercom checks.
 var ErrReservedAttribute = errors.New("a signed attribute has the name of one of the JWT's own claims")
 
-// identityClaims are the payload of a JWT without signed attributes.
-type identityClaims struct {
+// Claims are the claims of Intercom's Messenger Security JWT that identify
+// the user: the whole payload of a JWT without signed attributes, and what
+// a reader of any of them needs (signed attributes sit beside these).
+type Claims struct {
 	UserID string `json:"user_id"`
 	Email  string `json:"email,omitempty"`
 	jwt.RegisteredClaims
@@ -114,7 +116,7 @@ func UserJWT(secret []byte, userID, email string, now time.Time, ttl time.Durati
 	}
 	iat := now.Truncate(time.Second)
 	exp := iat.Add(ttl).Truncate(time.Second)
-	var claims jwt.Claims = identityClaims{
+	var claims jwt.Claims = Claims{
 		UserID: userID,
 		Email:  email,
 		RegisteredClaims: jwt.RegisteredClaims{
