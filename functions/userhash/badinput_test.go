@@ -262,6 +262,18 @@ func TestBadInputJWTMode(t *testing.T) {
 		{name: "claims with sub null and no email", header: bearer(iss.Sign(t, claims(func(c map[string]any) { c["sub"] = nil; delete(c, "email") }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
 		{name: "claims with sub and email empty", header: bearer(iss.Sign(t, claims(func(c map[string]any) { c["sub"] = ""; c["email"] = "" }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
 		{name: "claims with email null and no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email"] = nil }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		// Someone else's email in a token that does not prove it (SPEC §3):
+		// without a user_id, never a hash of that email.
+		{name: "unverified email (JSON false), no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = false }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "unverified email (string false), no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = "false" }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email without email_verified, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub") }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified True, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = "True" }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified 1, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = 1 }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified [true], no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = []any{true} }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified {\"value\": true}, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = map[string]any{"value": true} }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified null, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = nil }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "verified flag under another name, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["Email_Verified"] = true; c["email_verified "] = true }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "unverified email, an empty sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { c["sub"] = ""; c["email_verified"] = false }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
 		{name: "good token, bob's user_id in the body", header: bearer(good), body: `{"platform": "ios", "user_id": "u-bob-1002"}`, status: 400, code: "invalid_request"},
 		{name: "good token, a sub in the body", header: bearer(good), body: `{"platform": "ios", "sub": "u-bob-1002"}`, status: 400, code: "invalid_request"},
 		{name: "good token, password-mode body", header: bearer(good), body: `{` + okLogin + `, "platform": "ios"}`, status: 400, code: "invalid_request"},
@@ -276,6 +288,9 @@ func TestBadInputJWTMode(t *testing.T) {
 	var got success
 	if err := json.Unmarshal(body, &got); status != 200 || err != nil || got.UserHash != independentHash("demo-android-secret", "u-jwt-subject-77") {
 		t.Fatalf("after the hostile requests: status %d, body %s; want 200 with the token subject's Android hash", status, body)
+	}
+	if strings.Contains(string(body), "jwt.user@example.com") {
+		t.Errorf("the good token's email has no email_verified, but the answer carries it: %s", body)
 	}
 	// No part of any token sent, payload or signature, is in the log.
 	log := s.Log()

@@ -61,7 +61,7 @@ func setupMotoPool(t *testing.T) motoPool {
 		ClientName:        aws.String("mobile-app"),
 		GenerateSecret:    true,
 		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserPasswordAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-		ReadAttributes:    []string{"email", "custom:intercom_id"},
+		ReadAttributes:    []string{"email", "email_verified", "custom:intercom_id"},
 	})
 	if err != nil {
 		t.Fatalf("CreateUserPoolClient: %v", err)
@@ -76,8 +76,11 @@ func setupMotoPool(t *testing.T) motoPool {
 		attrs              map[string]string
 		permanent          bool
 	}{
-		{"alice@example.com", "Correct-Horse-1", map[string]string{"email": "alice@example.com", "custom:intercom_id": "u-123"}, true},
-		{"bob", "Battery-Staple-2", map[string]string{"email": "bob@example.com"}, true},
+		{"alice@example.com", "Correct-Horse-1", map[string]string{"email": "alice@example.com", "email_verified": "true", "custom:intercom_id": "u-123"}, true},
+		{"bob", "Battery-Staple-2", map[string]string{"email": "bob@example.com", "email_verified": "true"}, true},
+		// Unverified emails: dave's counts for nothing, erin's is dropped.
+		{"dave", "Unverified-Mail-4", map[string]string{"email": "victim@example.com", "email_verified": "false"}, true},
+		{"erin", "Unverified-Mail-5", map[string]string{"email": "victim@example.com", "custom:intercom_id": "u-erin-5"}, true},
 		{"carol", "Temporary-Pass-3", map[string]string{"email": "carol@example.com", "custom:intercom_id": "u-789"}, false},
 	}
 	for _, u := range users {
@@ -190,6 +193,10 @@ func TestCognitoPasswordSignIn(t *testing.T) {
 			status: 200, userID: "u-123", email: "alice@example.com", hashOf: "u-123"},
 		{name: "no user_id: the hash is over the email", body: `{"username":"bob","password":"Battery-Staple-2","platform":"ios"}`,
 			status: 200, email: "bob@example.com", hashOf: "bob@example.com"},
+		{name: "unverified email, no user_id: no hash", body: `{"username":"dave","password":"Unverified-Mail-4","platform":"ios"}`,
+			status: 403, code: "unidentified_user"},
+		{name: "no email_verified: the email is left out", body: `{"username":"erin","password":"Unverified-Mail-5","platform":"ios"}`,
+			status: 200, userID: "u-erin-5", hashOf: "u-erin-5"},
 		{name: "wrong password", body: `{"username":"alice@example.com","password":"Wrong-Horse-1","platform":"ios"}`,
 			status: 401, code: "unauthenticated"},
 		{name: "unknown user", body: `{"username":"mallory@example.com","password":"Correct-Horse-1","platform":"ios"}`,
@@ -291,6 +298,7 @@ func TestJWTModeLocalServer(t *testing.T) {
 	valid := func() map[string]any {
 		c := iss.Claims(aud, "u-123")
 		c["email"] = "alice@example.com"
+		c["email_verified"] = true
 		return c
 	}
 	with := func(k string, v any) map[string]any {

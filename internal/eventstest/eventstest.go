@@ -29,6 +29,11 @@ type Outcome struct {
 	UserID   string // on success: the user_id returned, "" when none
 	Email    string // on success: the email returned, "" when none
 	HashOver string // on success: the identifier the user hash is over
+	// Attributes are, on success, the signed attributes the user_jwt
+	// carries beside user_id, email, iat and exp when the function runs
+	// with USER_JWT_ATTRIBUTES=JWTAttributes; nil for none. The JWT
+	// carries the email exactly when Email is not empty.
+	Attributes map[string]string
 
 	// Gateway is what API Gateway answers itself in a deployed stack, before
 	// the function runs, to the request the event stands for; nil when the
@@ -44,6 +49,10 @@ type GatewayAnswer struct {
 	Body   string
 	Why    string
 }
+
+// JWTAttributes is the USER_JWT_ATTRIBUTES that jwt-mode events are run
+// with, so that the signed attributes are tested through the events too.
+const JWTAttributes = "name=name,plan=custom:plan"
 
 // Outcomes is what each file in events/ answers, keyed by file name.
 var Outcomes = map[string]Outcome{
@@ -61,6 +70,15 @@ var Outcomes = map[string]Outcome{
 	"get-method.json": {Status: 405, Code: "method_not_allowed",
 		Gateway: &GatewayAnswer{404, `{"message":"Not Found"}`, "the stack has no route for GET /v1/intercom/user-hash, only for POST"}},
 	"password-signin.json": {Password: true, Status: 200, Platform: "android", UserID: "u-alice-1001", Email: "alice@example.com", HashOver: "u-alice-1001"},
+
+	// Only a verified email counts (SPEC §3): email_verified "false" or
+	// missing makes the email unknown: not returned, not in the JWT, not
+	// hashed, so a token without a user_id is then anonymous.
+	"email-unverified.json":                  {Status: 200, Platform: "ios", UserID: "u-123", HashOver: "u-123", Attributes: map[string]string{"name": "Alice Example"}},
+	"email-unverified-no-user-id.json":       {Status: 403, Code: "unidentified_user"},
+	"email-verified-missing.json":            {Status: 200, Platform: "ios", UserID: "u-123", HashOver: "u-123"},
+	"email-verified-missing-no-user-id.json": {Status: 403, Code: "unidentified_user"},
+	"signed-attributes.json":                 {Status: 200, Platform: "ios", UserID: "u-123", Email: "a@example.com", HashOver: "u-123", Attributes: map[string]string{"name": "Alice Example", "plan": "enterprise"}},
 }
 
 // Dir is the events/ folder of the repository.

@@ -16,7 +16,8 @@
 //
 // The identity comes from the claims of the ID token Cognito returns, and
 // only from there, read through the same claim mapping as the gateway's
-// claims in jwt mode.
+// claims in jwt mode: its email counts only when the token's
+// email_verified is true, and the signed JWT attributes are its claims.
 package cognito
 
 import (
@@ -67,8 +68,10 @@ type Authenticator struct {
 // Option configures an Authenticator.
 type Option func(*Authenticator)
 
-// WithClaimMapping sets which ID token claims carry the user_id and the
-// email (USER_ID_CLAIM, EMAIL_CLAIM); auth.DefaultClaimMapping() otherwise.
+// WithClaimMapping sets which ID token claims carry the user_id, the email
+// and its verification, and the signed attributes (USER_ID_CLAIM,
+// EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM, USER_JWT_ATTRIBUTES);
+// auth.DefaultClaimMapping() otherwise.
 func WithClaimMapping(m auth.ClaimMapping) Option { return func(s *Authenticator) { s.mapping = m } }
 
 // WithClientSecret makes every call carry a SECRET_HASH made with the app

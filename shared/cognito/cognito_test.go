@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func newPool(t *testing.T, secret string) (*awsfake.Cognito, *cip.Client) {
 	})
 	pool.AddUser("mfa-user", awsfake.CognitoUser{Password: password, Challenge: "SOFTWARE_TOKEN_MFA"})
 	pool.AddUser("new-user", awsfake.CognitoUser{Password: password, Challenge: "NEW_PASSWORD_REQUIRED"})
-	pool.AddUser("no-intercom-id", awsfake.CognitoUser{Password: password, Claims: map[string]any{"sub": "s-2", "email": "b@example.com"}})
+	pool.AddUser("no-intercom-id", awsfake.CognitoUser{Password: password, Claims: map[string]any{"sub": "s-2", "email": "b@example.com", "email_verified": true}})
 	pool.AddUser("other-client", awsfake.CognitoUser{Password: password, Claims: map[string]any{"aud": "another-client", "custom:intercom_id": "u-9"}})
 	pool.AddUser("access-token", awsfake.CognitoUser{Password: password, Claims: map[string]any{"token_use": "access", "custom:intercom_id": "u-9"}})
 	url := pool.Start(t)
@@ -101,7 +102,7 @@ func TestSignInSucceeds(t *testing.T) {
 			if err != nil {
 				t.Fatalf("SignIn: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("identity: got %+v, want %+v", got, tt.want)
 			}
 			calls := pool.Calls()
@@ -124,7 +125,7 @@ func TestSignInDefaultMappingUsesSub(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
-	if want := (auth.Identity{UserID: "5f0c-sub", Email: username}); got != want {
+	if want := (auth.Identity{UserID: "5f0c-sub", Email: username}); !reflect.DeepEqual(got, want) {
 		t.Errorf("identity: got %+v, want %+v", got, want)
 	}
 }

@@ -162,6 +162,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.Claims.UserID == c.Claims.Email {
 		return Config{}, fmt.Errorf("EMAIL_CLAIM: %q is also USER_ID_CLAIM; the user_id and the email must come from different claims", c.Claims.Email)
 	}
+	if err := c.loadClaims(lookup); err != nil {
+		return Config{}, err
+	}
 
 	switch {
 	case c.InLambda && c.Mode == ModePassword && c.CognitoClientID == "":
@@ -200,6 +203,33 @@ func (c *Config) loadSecrets(lookup func(string) (string, bool)) error {
 	if len(c.Secrets) == 0 {
 		return errors.New("IOS_SECRET_ID: no platform has a secret; set at least one of IOS_SECRET_ID, ANDROID_SECRET_ID, WEB_SECRET_ID (or IOS_SECRET, ... for local runs)")
 	}
+	return nil
+}
+
+// loadClaims reads what makes a claim proof: EMAIL_VERIFIED_CLAIM, where
+// set and empty differ (set to "" declares that the issuer only issues
+// verified emails; unset is the default claim), and the signed JWT
+// attributes of USER_JWT_ATTRIBUTES.
+func (c *Config) loadClaims(lookup func(string) (string, bool)) error {
+	switch v, set := lookup("EMAIL_VERIFIED_CLAIM"); {
+	case !set:
+		c.Claims.EmailVerified = auth.DefaultEmailVerifiedClaim
+	case v == "":
+		c.Claims.IssuerVerifiesEmails = true
+	case v == c.Claims.Email || v == c.Claims.UserID:
+		return fmt.Errorf("EMAIL_VERIFIED_CLAIM: %q is also EMAIL_CLAIM or USER_ID_CLAIM; name the claim that says the email is verified, e.g. email_verified", v)
+	default:
+		c.Claims.EmailVerified = v
+	}
+	v, _ := lookup("USER_JWT_ATTRIBUTES")
+	attrs, err := auth.ParseAttributes(v)
+	if err != nil {
+		return fmt.Errorf("USER_JWT_ATTRIBUTES: %v", err)
+	}
+	if attrs != nil && c.UserJWTTTL == 0 {
+		return errors.New("USER_JWT_ATTRIBUTES: set while USER_JWT_TTL=0 issues no JWT to sign them into")
+	}
+	c.Claims.Attributes = attrs
 	return nil
 }
 
@@ -247,7 +277,7 @@ var Variables = []string{
 	"IOS_SECRET_ID", "ANDROID_SECRET_ID", "WEB_SECRET_ID",
 	"IOS_SECRET", "ANDROID_SECRET", "WEB_SECRET",
 	"SECRET_CACHE_TTL", "SECRET_MAX_STALE",
-	"USER_ID_CLAIM", "EMAIL_CLAIM",
+	"USER_ID_CLAIM", "EMAIL_CLAIM", "EMAIL_VERIFIED_CLAIM", "USER_JWT_ATTRIBUTES",
 	"COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET_ID",
 	"USERS_FILE",
 	"USER_JWT_TTL",

@@ -4,7 +4,7 @@
 // returns the Intercom user hash and JWT.
 //
 //	h := httpapi.New(secretSource, []platform.Platform{platform.IOS, platform.Android},
-//		httpapi.WithClaims(auth.ClaimMapping{UserID: "sub", Email: "email"}), // jwt mode
+//		httpapi.WithClaims(auth.DefaultClaimMapping()), // jwt mode: sub, a verified email
 //		httpapi.WithLogger(logger))
 //	lambda.Start(h.Handle)
 //
@@ -84,8 +84,9 @@ type Option func(*Handler)
 // username and password, and c checks them.
 func WithPasswords(c PasswordChecker) Option { return func(h *Handler) { h.passwords = c } }
 
-// WithClaims sets which claims carry the user_id and email, in jwt mode and
-// for whatever a PasswordChecker maps. The default is sub and email.
+// WithClaims sets which claims carry the user_id, the email and its
+// verification, and the signed JWT attributes, in jwt mode. (A
+// PasswordChecker maps its own.) The default is auth.DefaultClaimMapping().
 func WithClaims(m auth.ClaimMapping) Option { return func(h *Handler) { h.claims = m } }
 
 // WithUserJWTTTL sets the lifetime of the issued Intercom JWT; 0 issues
@@ -240,7 +241,7 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 		return p, nil, f
 	}
 	if id.Anonymous() {
-		return p, nil, &failure{code: CodeUnidentifiedUser, detail: "the signed-in user has neither a user_id nor an email; Intercom gets no hash for anonymous users"}
+		return p, nil, &failure{code: CodeUnidentifiedUser, detail: "the signed-in user has neither a user_id nor a verified email; Intercom gets no hash for anonymous users"}
 	}
 	// The identity goes back in a JSON body, which cannot carry invalid
 	// UTF-8: the app would send Intercom another string than the one
@@ -266,7 +267,9 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 		UserHash: signing.UserHash(secret, signing.Identifier(id.UserID, id.Email)),
 	}
 	if id.UserID != "" && h.jwtTTL > 0 {
-		tok, exp, err := signing.UserJWT(secret, id.UserID, id.Email, h.now(), h.jwtTTL)
+		// The signed attributes go into the JWT only: the body and the
+		// hash are the same with or without them.
+		tok, exp, err := signing.UserJWT(secret, id.UserID, id.Email, h.now(), h.jwtTTL, signing.WithAttributes(id.Attributes))
 		if err != nil {
 			return p, nil, &failure{code: CodeInternal, detail: "an internal error occurred", err: fmt.Errorf("sign user_jwt: %w", err)}
 		}

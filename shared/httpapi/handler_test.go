@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -141,7 +142,7 @@ func TestEvents(t *testing.T) {
 	for _, name := range eventstest.Names(t) {
 		t.Run(name, func(t *testing.T) {
 			tt := eventstest.Outcomes[name]
-			var opts []httpapi.Option
+			opts := []httpapi.Option{httpapi.WithClaims(eventsMapping(t))}
 			if tt.Password {
 				opts = append(opts, httpapi.WithPasswords(demoUsers(t)))
 			}
@@ -174,7 +175,7 @@ func TestEvents(t *testing.T) {
 			want := successBody{Platform: tt.Platform, UserID: tt.UserID, Email: tt.Email, UserHash: hmacHex(secret, tt.HashOver)}
 			if tt.UserID != "" {
 				want.UserJWT, want.Expires = got.UserJWT, "2026-11-25T16:04:05Z"
-				checkJWT(t, got.UserJWT, secret, tt.UserID, tt.Email)
+				checkJWT(t, got.UserJWT, secret, tt.UserID, tt.Email, tt.Attributes)
 			} else if got.UserJWT != "" || got.Expires != "" {
 				t.Errorf("got a JWT for a user without user_id: %+v", got)
 			}
@@ -194,16 +195,38 @@ func mustParse(t *testing.T, name string) platform.Platform {
 	return p
 }
 
-func checkJWT(t *testing.T, tok, secret, userID, email string) {
+// eventsMapping is the default claim mapping with the signed attributes
+// the events are run with.
+func eventsMapping(t *testing.T) auth.ClaimMapping {
+	t.Helper()
+	attrs, err := auth.ParseAttributes(eventstest.JWTAttributes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := auth.DefaultClaimMapping()
+	m.Attributes = attrs
+	return m
+}
+
+// checkJWT verifies the user_jwt with the platform secret and checks its
+// payload is exactly user_id, iat, exp, the email when one is known (and
+// none otherwise) and attrs.
+func checkJWT(t *testing.T, tok, secret, userID, email string, attrs map[string]string) {
 	t.Helper()
 	parsed, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return []byte(secret), nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(func() time.Time { return fixedNow }))
 	if err != nil {
 		t.Fatalf("user_jwt does not verify with the platform secret: %v", err)
 	}
-	c := parsed.Claims.(jwt.MapClaims)
-	if c["user_id"] != userID || (email != "" && c["email"] != email) || c["iat"] != float64(fixedNow.Unix()) || c["exp"] != float64(fixedNow.Add(time.Hour).Unix()) {
-		t.Errorf("user_jwt claims = %v, want user_id %q email %q iat %d exp %d", c, userID, email, fixedNow.Unix(), fixedNow.Add(time.Hour).Unix())
+	want := jwt.MapClaims{"user_id": userID, "iat": float64(fixedNow.Unix()), "exp": float64(fixedNow.Add(time.Hour).Unix())}
+	if email != "" {
+		want["email"] = email
+	}
+	for k, v := range attrs {
+		want[k] = v
+	}
+	if got := parsed.Claims.(jwt.MapClaims); !reflect.DeepEqual(got, want) {
+		t.Errorf("user_jwt claims = %v\nwant            %v", got, want)
 	}
 }
 
@@ -281,11 +304,11 @@ func TestIdentityComesOnlyFromClaims(t *testing.T) {
 		email    string
 		hashOver string
 	}{
-		{name: "default sub and email", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "s-1", "email": "e@example.com"}, userID: "s-1", email: "e@example.com", hashOver: "s-1"},
-		{name: "custom user_id claim", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "custom:intercom_id": "ic-9", "email": "e@example.com"}, userID: "ic-9", email: "e@example.com", hashOver: "ic-9"},
-		{name: "custom claim missing falls to email", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "email": "e@example.com"}, email: "e@example.com", hashOver: "e@example.com"},
-		{name: "identifier kept byte for byte", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": " MiXeD-Case ", "email": "E@Example.COM"}, userID: " MiXeD-Case ", email: "E@Example.COM", hashOver: " MiXeD-Case "},
-		{name: "empty user_id claim is unknown", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "", "email": "e@example.com"}, email: "e@example.com", hashOver: "e@example.com"},
+		{name: "default sub and email", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "s-1", "email": "e@example.com", "email_verified": "true"}, userID: "s-1", email: "e@example.com", hashOver: "s-1"},
+		{name: "custom user_id claim", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "custom:intercom_id": "ic-9", "email": "e@example.com", "email_verified": "true"}, userID: "ic-9", email: "e@example.com", hashOver: "ic-9"},
+		{name: "custom claim missing falls to email", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "email": "e@example.com", "email_verified": "true"}, email: "e@example.com", hashOver: "e@example.com"},
+		{name: "identifier kept byte for byte", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": " MiXeD-Case ", "email": "E@Example.COM", "email_verified": "true"}, userID: " MiXeD-Case ", email: "E@Example.COM", hashOver: " MiXeD-Case "},
+		{name: "empty user_id claim is unknown", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "", "email": "e@example.com", "email_verified": "true"}, email: "e@example.com", hashOver: "e@example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -570,9 +593,11 @@ func TestLogsNothingSensitive(t *testing.T) {
 		}
 		return auth.Identity{}, auth.ErrUnauthenticated
 	}}
-	jwtMode := httpapi.New(src, []platform.Platform{platform.IOS}, httpapi.WithLogger(logger))
+	signedName := auth.DefaultClaimMapping()
+	signedName.Attributes = []auth.Attribute{{Name: "name", Claim: "name"}}
+	jwtMode := httpapi.New(src, []platform.Platform{platform.IOS}, httpapi.WithLogger(logger), httpapi.WithClaims(signedName))
 	pwMode := httpapi.New(src, []platform.Platform{platform.IOS}, httpapi.WithLogger(logger), httpapi.WithPasswords(users))
-	claims := map[string]string{"sub": userID, "email": email}
+	claims := map[string]string{"sub": userID, "email": email, "email_verified": "true", "name": "Name-SENSITIVE-attribute"}
 	withBearer := func(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest {
 		ev.Headers["authorization"] = "Bearer " + bearer
 		return ev
@@ -586,7 +611,9 @@ func TestLogsNothingSensitive(t *testing.T) {
 		ev events.APIGatewayV2HTTPRequest
 	}{
 		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, claims))},
-		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, map[string]string{"email": email}))},
+		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, map[string]string{"email": email, "email_verified": "true"}))},
+		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, map[string]string{"email": email, "email_verified": "false"}))},
+		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, map[string]string{"sub": userID, "email": email, "email_verified": "false"}))},
 		{jwtMode, withBearer(jwtEvent(`{"platform":"android"}`, claims))},
 		{jwtMode, withBearer(jwtEvent(`{"platform":"ios","user_id":"`+userID+`"}`, claims))},
 		{jwtMode, withBearer(jwtEvent(`{"platform":"`+email+`"}`, claims))},
