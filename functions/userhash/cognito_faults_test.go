@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
 )
@@ -85,7 +86,12 @@ func TestCognitoFaults(t *testing.T) {
 	}
 	pool.Hang(0)
 
+	// The log is read from the server's stderr as it comes; the last line
+	// may still be on its way.
 	log := s.Log()
+	for wait := time.Now().Add(30 * time.Second); strings.Count(log, `"msg":"request"`) < len(tests) && time.Now().Before(wait); log = s.Log() {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := strings.Count(log, `"msg":"request"`); n < len(tests) {
 		t.Fatalf("the log has %d request lines, want at least %d: the check below would prove nothing", n, len(tests))
 	}
