@@ -8,6 +8,7 @@ package main_test
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,11 +16,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/intercom-identity/userhash/internal/oidctest"
 	"github.com/intercom-identity/userhash/internal/openapitest"
+	"github.com/intercom-identity/userhash/shared/oidc"
 )
 
 // badRequest is one hostile request and the answer it must get.
@@ -157,6 +160,9 @@ func passwordModeRows() []badRequest {
 		{name: "SQL in the username", body: `{"username": "' OR 1=1 --", "password": "demo-password", "platform": "ios"}`, status: 401, code: "unauthenticated"},
 		{name: "username in another case", body: `{"username": "ALICE@example.com", "password": "demo-password", "platform": "ios"}`, status: 401, code: "unauthenticated"},
 		{name: "password of 7 KiB", body: `{"username": "alice@example.com", "password": "` + bigPad[:7<<10] + `", "platform": "ios"}`, status: 401, code: "unauthenticated"},
+		{name: "password of 100 bytes (bcrypt reads 72)", body: `{"username": "alice@example.com", "password": "` + strings.Repeat("p", 100) + `", "platform": "ios"}`, status: 401, code: "unauthenticated"},
+		{name: "the right password padded past 72 bytes", body: `{"username": "alice@example.com", "password": "demo-password` + strings.Repeat(" ", 80) + `", "platform": "ios"}`, status: 401, code: "unauthenticated"},
+		{name: "password of 100 bytes for an unknown user", body: `{"username": "mallory.unique@example.com", "password": "` + strings.Repeat("p", 100) + `", "platform": "ios"}`, status: 401, code: "unauthenticated"},
 		{name: "the right password with a trailing space", body: `{"username": "alice@example.com", "password": "demo-password ", "platform": "ios"}`, status: 401, code: "unauthenticated"},
 		{name: "anonymous user", body: `{"username": "anon", "password": "demo-password", "platform": "ios"}`, status: 403, code: "unidentified_user"},
 
@@ -230,6 +236,7 @@ func TestBadInputPasswordMode(t *testing.T) {
 func TestBadInputJWTMode(t *testing.T) {
 	iss := oidctest.New(t)
 	const aud = "userhash-badinput"
+	started := time.Now() // before the server's first key set download
 	s := start(t, map[string]string{
 		"AUTH_MODE":      "jwt",
 		"JWT_ISSUER":     iss.URL,
@@ -283,6 +290,25 @@ func TestBadInputJWTMode(t *testing.T) {
 		{name: "bad token, bad body: the body's form is checked first", header: bearer("not-a-jwt"), body: `{"platform": 7}`, status: 400, code: "invalid_request"},
 	}
 	runBadRequests(t, s, rows)
+
+	// Fifty tokens at once, each naming a key the issuer never published:
+	// the issuer's key set is downloaded at most once per 30 s whatever
+	// arrives, so at most once in all unless the suite ran that long.
+	parts := strings.Split(good, ".")
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			h := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf(`{"alg":"RS256","kid":"made-up-key-%d"}`, i)))
+			status, _, body := s.Post(t, `{"platform": "ios"}`, bearer(h+"."+parts[1]+"."+parts[2])...)
+			if status != 401 {
+				t.Errorf("token %d with a made-up key ID: status %d, want 401; body %.300s", i, status, body)
+			}
+		})
+	}
+	wg.Wait()
+	if got, allowed := iss.JWKSFetches(), 1+int(time.Since(started)/oidc.KeyRefreshInterval); got > allowed {
+		t.Errorf("the issuer's key set was downloaded %d times, want at most once per 30 s (%d)", got, allowed)
+	}
 
 	status, _, body := s.Post(t, `{"platform": "android"}`, bearer(good)...)
 	var got success

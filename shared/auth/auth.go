@@ -19,6 +19,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Identity is what Intercom is told about the user. Either of UserID and
@@ -43,10 +44,39 @@ var (
 	// unknown, or there is no verified principal. Callers must not tell
 	// these apart to the client.
 	ErrUnauthenticated = errors.New("unauthenticated")
-	// ErrThrottled means the identity provider refused the sign-in for the
-	// request rate.
+	// ErrThrottled means the identity provider refused the sign-in for now:
+	// for the request rate, or because the account is locked after too
+	// many wrong passwords. Answer 429.
 	ErrThrottled = errors.New("identity provider throttled the sign-in")
+	// ErrUnavailable means the identity provider failed (a 5xx, a network
+	// error) or did not answer within the sign-in's time bound. Answer 503.
+	ErrUnavailable = errors.New("identity provider unavailable")
 )
+
+// TryLaterError is a sign-in the identity provider turned down for now.
+// errors.Is sees its Reason, ErrThrottled or ErrUnavailable; RetryAfter is
+// how long the client should wait before it tries again. Err, for the log,
+// never holds a credential.
+type TryLaterError struct {
+	Reason     error
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *TryLaterError) Error() string {
+	if e.Err == nil {
+		return e.Reason.Error()
+	}
+	return e.Reason.Error() + ": " + e.Err.Error()
+}
+
+// Unwrap gives errors.Is and errors.As both the reason and the cause.
+func (e *TryLaterError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Reason}
+	}
+	return []error{e.Reason, e.Err}
+}
 
 // ChallengeError means the identity provider wants a further step (MFA, a
 // new password) before it issues tokens.

@@ -31,6 +31,8 @@ const (
 )
 
 // DefaultUsersFile is the demo users file, relative to the repository root.
+// Its passwords are public, so it is the default only beside literal demo
+// secrets: with a *_SECRET_ID set, USERS_FILE must be given.
 const DefaultUsersFile = "demo/users.json"
 
 // PlatformSecret is where one platform's secret comes from: a literal value
@@ -56,7 +58,7 @@ type Config struct {
 
 	CognitoClientID       string
 	CognitoClientSecretID string // Secrets Manager ID (or ID#key); empty when the app client has no secret
-	UsersFile             string
+	UsersFile             string // USERS_FILE, or DefaultUsersFile where that is allowed; "" where no users file is read
 
 	UserJWTTTL time.Duration // 0: issue no JWT
 
@@ -113,7 +115,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Claims:                auth.ClaimMapping{UserID: or(env("USER_ID_CLAIM"), "sub"), Email: or(env("EMAIL_CLAIM"), "email")},
 		CognitoClientID:       env("COGNITO_CLIENT_ID"),
 		CognitoClientSecretID: env("COGNITO_CLIENT_SECRET_ID"),
-		UsersFile:             or(env("USERS_FILE"), DefaultUsersFile),
+		UsersFile:             env("USERS_FILE"),
 		JWTIssuer:             env("JWT_ISSUER"),
 		JWTAudience:           env("JWT_AUDIENCE"),
 		ListenAddr:            or(env("LISTEN_ADDR"), "127.0.0.1:3000"),
@@ -158,6 +160,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		if c.CognitoClientID == "" {
 			return Config{}, errors.New("COGNITO_CLIENT_SECRET_ID: set without COGNITO_CLIENT_ID")
 		}
+	}
+	if err := c.usersFile(); err != nil {
+		return Config{}, err
 	}
 	if c.Claims.UserID == c.Claims.Email {
 		return Config{}, fmt.Errorf("EMAIL_CLAIM: %q is also USER_ID_CLAIM; the user_id and the email must come from different claims", c.Claims.Email)
@@ -230,6 +235,24 @@ func (c *Config) loadClaims(lookup func(string) (string, bool)) error {
 		return errors.New("USER_JWT_ATTRIBUTES: set while USER_JWT_TTL=0 issues no JWT to sign them into")
 	}
 	c.Claims.Attributes = attrs
+	return nil
+}
+
+// usersFile applies the default USERS_FILE where it is allowed: password
+// mode on the local server without Cognito, with every secret literal. The
+// demo users' passwords are in the repository; beside a real secret from
+// Secrets Manager they would let anyone sign in as a demo user and get a
+// real hash, so there USERS_FILE must be given.
+func (c *Config) usersFile() error {
+	if c.Mode != ModePassword || c.InLambda || c.CognitoClientID != "" || c.UsersFile != "" {
+		return nil
+	}
+	for _, p := range platform.All() {
+		if s, ok := c.Secrets[p]; ok && s.Ref.ID != "" {
+			return fmt.Errorf("USERS_FILE: password mode with %s_SECRET_ID reads a real secret, so it needs your own users file; the demo users' passwords are public", p.EnvPrefix())
+		}
+	}
+	c.UsersFile = DefaultUsersFile
 	return nil
 }
 

@@ -102,6 +102,9 @@ func TestLoadRejects(t *testing.T) {
 		{name: "local jwt mode without audience", env: map[string]string{"IOS_SECRET": "s3cr3t-value", "JWT_ISSUER": "https://issuer.example"}, variable: "JWT_AUDIENCE"},
 		{name: "issuer not a URL", env: map[string]string{"IOS_SECRET": "s3cr3t-value", "JWT_ISSUER": "issuer.example", "JWT_AUDIENCE": "a"}, variable: "JWT_ISSUER"},
 		{name: "same claim for both", env: with("USER_ID_CLAIM", "email"), variable: "EMAIL_CLAIM"},
+		{name: "password mode with a real secret and the demo users", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios"}, variable: "USERS_FILE"},
+		{name: "password mode with one real secret among literal ones", env: with("WEB_SECRET_ID", "prod/web"), variable: "USERS_FILE"},
+		{name: "password mode with a real secret and an empty USERS_FILE", env: map[string]string{"AUTH_MODE": "password", "ANDROID_SECRET_ID": "prod/android", "USERS_FILE": ""}, variable: "USERS_FILE"},
 		{name: "lambda fine but bad TTL", env: func() map[string]string {
 			m := map[string]string{"SECRET_MAX_STALE": "forever"}
 			for k, v := range inLambda {
@@ -179,6 +182,36 @@ func TestLoadEmailVerifiedClaim(t *testing.T) {
 			id := c.Claims.Identity(map[string]string{"sub": "u", "email": "e@x", "email_verified": "false"})
 			if (id.Email != "") != tt.wantTrusted {
 				t.Errorf("email of an unverified token = %q, want it only when the issuer is trusted", id.Email)
+			}
+		})
+	}
+}
+
+// TestUsersFile checks where the demo users file is the default: only in
+// password mode on the local server, beside literal (demo) secrets. With a
+// secret from Secrets Manager the users file must be named.
+func TestUsersFile(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{name: "literal secrets: the demo users", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"}, want: config.DefaultUsersFile},
+		{name: "literal secrets, a file given", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USERS_FILE": "/etc/users.json"}, want: "/etc/users.json"},
+		{name: "a real secret, a file given", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios", "USERS_FILE": "/etc/users.json"}, want: "/etc/users.json"},
+		{name: "a real secret, the demo file named explicitly", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios", "USERS_FILE": "demo/users.json"}, want: "demo/users.json"},
+		{name: "Cognito reads no users file", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios", "COGNITO_CLIENT_ID": "c"}, want: ""},
+		{name: "jwt mode reads no users file", env: map[string]string{"IOS_SECRET_ID": "prod/ios", "JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "a"}, want: ""},
+		{name: "Lambda reads no users file", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios", "COGNITO_CLIENT_ID": "c"}, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Load(lookup(tt.env))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if c.UsersFile != tt.want {
+				t.Errorf("UsersFile = %q, want %q", c.UsersFile, tt.want)
 			}
 		})
 	}

@@ -43,8 +43,9 @@ type SecretSource interface {
 }
 
 // PasswordChecker signs a user in with a username and password. It returns
-// auth.ErrUnauthenticated for a wrong password and an unknown user alike,
-// auth.ErrThrottled, or a *auth.ChallengeError.
+// auth.ErrUnauthenticated for a wrong password and an unknown user alike;
+// auth.ErrThrottled or auth.ErrUnavailable, best inside an
+// *auth.TryLaterError that says when to try again; or a *auth.ChallengeError.
 type PasswordChecker interface {
 	SignIn(ctx context.Context, username, password string) (auth.Identity, error)
 }
@@ -312,13 +313,22 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	id, err := h.passwords.SignIn(ctx, username, password)
 	var challenge *auth.ChallengeError
 	var unavailable *secrets.UnavailableError
+	var later *auth.TryLaterError
+	retry := time.Second
+	if errors.As(err, &later) {
+		retry = later.RetryAfter
+	}
 	switch {
 	case err == nil:
 		return id, nil
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return auth.Identity{}, unauthenticated
 	case errors.Is(err, auth.ErrThrottled):
-		return auth.Identity{}, &failure{code: CodeTooManyRequests, detail: "too many sign-in attempts; wait and try again", err: err, header: map[string]string{"Retry-After": "1"}}
+		// One detail for a throttle and a lockout: the app does the same
+		// (waits and lets the user try again), and the log tells them apart.
+		return auth.Identity{}, &failure{code: CodeTooManyRequests, detail: "too many sign-in attempts; wait and try again", err: err, header: retryAfter(retry)}
+	case errors.Is(err, auth.ErrUnavailable):
+		return auth.Identity{}, &failure{code: CodeIdentityUnavailable, detail: "the identity provider did not answer; try again later", err: err, header: retryAfter(retry)}
 	case errors.As(err, &unavailable):
 		// The app client's secret (COGNITO_CLIENT_SECRET_ID) could not be
 		// read: the same outage as a platform secret's.
@@ -341,11 +351,16 @@ func badRequestFailure(err error) *failure {
 // secretUnavailable is the 503 for a secret that cannot be had; Retry-After
 // says when the cache will next try Secrets Manager.
 func secretUnavailable(which string, u *secrets.UnavailableError, err error) *failure {
-	retry := max(1, int(math.Ceil(u.RetryAfter.Seconds())))
 	return &failure{
 		code:   CodeSecretUnavailable,
 		detail: which + " secret cannot be read right now; try again later",
 		err:    err,
-		header: map[string]string{"Retry-After": fmt.Sprint(retry)},
+		header: retryAfter(u.RetryAfter),
 	}
+}
+
+// retryAfter is the Retry-After header for d: whole seconds, rounded up, at
+// least one.
+func retryAfter(d time.Duration) map[string]string {
+	return map[string]string{"Retry-After": fmt.Sprint(max(1, int(math.Ceil(d.Seconds()))))}
 }

@@ -481,6 +481,7 @@ func TestPasswordMode(t *testing.T) {
 		body    string
 		status  int
 		code    string
+		retry   string // the Retry-After header, where one is due
 	}{
 		{name: "right password", checker: users, body: body("bob", "demo-password"), status: 200},
 		{name: "wrong password", checker: users, body: body("bob", "nope"), status: 401, code: "unauthenticated"},
@@ -494,13 +495,22 @@ func TestPasswordMode(t *testing.T) {
 		{name: "anonymous user", checker: users, body: body("anon", "demo-password"), status: 403, code: "unidentified_user"},
 		{name: "throttled", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, auth.ErrThrottled
-		}}, body: body("bob", "x"), status: 429, code: "too_many_requests"},
+		}}, body: body("bob", "x"), status: 429, code: "too_many_requests", retry: "1"},
+		{name: "locked out, with a Retry-After of its own", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
+			return auth.Identity{}, &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: time.Minute, Err: errors.New("Password attempts exceeded")}
+		}}, body: body("bob", "x"), status: 429, code: "too_many_requests", retry: "60"},
+		{name: "identity provider unavailable", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
+			return auth.Identity{}, &auth.TryLaterError{Reason: auth.ErrUnavailable, RetryAfter: 4500 * time.Millisecond, Err: errors.New("InternalErrorException at 10.0.0.1")}
+		}}, body: body("bob", "x"), status: 503, code: "identity_unavailable", retry: "5"},
+		{name: "identity provider unavailable, no time given", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
+			return auth.Identity{}, fmt.Errorf("sign in: %w", auth.ErrUnavailable)
+		}}, body: body("bob", "x"), status: 503, code: "identity_unavailable", retry: "1"},
 		{name: "challenge", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, &auth.ChallengeError{Challenge: "NEW_PASSWORD_REQUIRED"}
 		}}, body: body("bob", "x"), status: 401, code: "challenge_required"},
 		{name: "client secret unavailable", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, fmt.Errorf("secret hash: %w", &secrets.UnavailableError{SecretID: "cognito-client", Reason: "throttled", RetryAfter: 4 * time.Second})
-		}}, body: body("bob", "x"), status: 503, code: "secret_unavailable"},
+		}}, body: body("bob", "x"), status: 503, code: "secret_unavailable", retry: "4"},
 		{name: "provider failure", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, errors.New("InternalErrorException: boom at 10.0.0.1")
 		}}, body: body("bob", "x"), status: 500, code: "internal"},
@@ -516,6 +526,9 @@ func TestPasswordMode(t *testing.T) {
 				return
 			}
 			p := checkProblem(t, resp, tt.status, tt.code)
+			if got := resp.Headers["Retry-After"]; got != tt.retry {
+				t.Errorf("Retry-After = %q, want %q", got, tt.retry)
+			}
 			if tt.code == "challenge_required" && !strings.Contains(p.Detail, "NEW_PASSWORD_REQUIRED") {
 				t.Errorf("detail = %q, want it to name the challenge", p.Detail)
 			}

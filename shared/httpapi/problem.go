@@ -25,6 +25,7 @@ const (
 	CodeMethodNotAllowed    Code = "method_not_allowed"
 	CodeTooManyRequests     Code = "too_many_requests"
 	CodeSecretUnavailable   Code = "secret_unavailable"
+	CodeIdentityUnavailable Code = "identity_unavailable"
 	CodeInternal            Code = "internal"
 
 	// CodeOK is not a failure: it is what the request log says of a success.
@@ -48,6 +49,7 @@ var problemMeta = map[Code]struct {
 	CodeMethodNotAllowed:    {http.StatusMethodNotAllowed, "Method not allowed"},
 	CodeTooManyRequests:     {http.StatusTooManyRequests, "Too many sign-in attempts"},
 	CodeSecretUnavailable:   {http.StatusServiceUnavailable, "The platform secret is unavailable"},
+	CodeIdentityUnavailable: {http.StatusServiceUnavailable, "The identity provider is unavailable"},
 	CodeInternal:            {http.StatusInternalServerError, "Internal error"},
 }
 
