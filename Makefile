@@ -1,6 +1,6 @@
 # Two commands matter: `make run` serves the product locally with demo users
 # and demo secrets, `make test` proves it. Everything else is for deploying.
-.PHONY: run test bench bench-micro fuzz lint build build-UserHashFunction deploy invoke invoke-rie tools
+.PHONY: run test test-browser bench bench-micro fuzz lint build build-UserHashFunction build-RotateSecretFunction deploy doctor invoke invoke-rie tools
 
 GO ?= go
 
@@ -15,6 +15,15 @@ test:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
+	node --test clients/js/*.test.js
+
+# The app's client module in real Chromium against the local server, across
+# origins (clients/js/e2e/browser.mjs). Installs Debian's chromium with apt
+# when /usr/bin/chromium is missing, and playwright-core from the lock file.
+test-browser:
+	clients/js/e2e/need-chromium.sh
+	cd clients/js && npm ci --no-audit --no-fund
+	GO=$(GO) node --test clients/js/e2e/browser.mjs
 
 # The figures of BENCHMARKS.md: warm path, cold start under the emulator,
 # bootstrap size, load and peak RSS. `make bench-micro` runs every package's
@@ -43,9 +52,15 @@ build-UserHashFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
 		-o $(ARTIFACTS_DIR)/bootstrap ./functions/userhash
 
-# What `sam build` writes for the function, by the same target.
+# The Secrets Manager rotation function (SPEC §9), built the same way.
+build-RotateSecretFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+		-o $(ARTIFACTS_DIR)/bootstrap ./functions/rotate
+
+# What `sam build` writes for the functions, by the same targets.
 build:
 	$(MAKE) --no-print-directory build-UserHashFunction ARTIFACTS_DIR=$(CURDIR)/.aws-sam/build/UserHashFunction
+	$(MAKE) --no-print-directory build-RotateSecretFunction ARTIFACTS_DIR=$(CURDIR)/.aws-sam/build/RotateSecretFunction
 
 lint:
 	cfn-lint template.yaml
@@ -55,6 +70,14 @@ CONFIG_ENV ?= default
 deploy:
 	sam build --config-env $(CONFIG_ENV)
 	sam deploy --config-env $(CONFIG_ENV)
+
+# Why does Intercom say 401, and does the deployed stack work? With the
+# function's own configuration and code; see the README's troubleshooting.
+# Exit status 0 when every check holds, 1 when one fails, 2 for bad flags.
+#   make doctor ARGS='-platform ios -user-id u-123 -hash 0e86805c...'
+#   make doctor ARGS='-stack intercom-user-hash-dev -username alice@example.com -password-stdin' < pw.txt
+doctor:
+	@$(GO) run ./cmd/doctor $(ARGS)
 
 # sam local invoke needs Docker; invoke-rie below does not.
 EVENT ?= events/ios.json
@@ -74,15 +97,13 @@ $(TOOLS)/aws-lambda-rie@$(RIE_VERSION):
 
 # Runs EVENT through the bootstrap, built for this machine, inside the real
 # Lambda runtime API, with no Docker. The function reads its configuration
-# (AUTH_MODE, *_SECRET_ID, AWS_REGION, credentials) from your environment;
-# the emulator prints the cold start as INIT REPORT.
-RIE_PORT ?= 9000
-RIE_API_PORT ?= 9001
+# (AUTH_MODE, *_SECRET_ID, AWS_REGION, and credentials in AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN: the Lambda build reads no
+# profile) from your environment.
+# The answer goes to stdout, the emulator's log to stderr; the exit status is
+# non-zero when the invocation fails (a failed init, an event the runtime
+# cannot decode), not when the function answers 4xx.
+RIE_TASK ?= $(TOOLS)/rie-task
 invoke-rie: tools
-	$(MAKE) --no-print-directory build-UserHashFunction ARTIFACTS_DIR=$(TOOLS)/rie-task LAMBDA_ARCH=$$($(GO) env GOHOSTARCH)
-	@AWS_LAMBDA_FUNCTION_TIMEOUT=10 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 \
-	$(RIE) --log-level info --runtime-interface-emulator-address 127.0.0.1:$(RIE_PORT) \
-		--runtime-api-address 127.0.0.1:$(RIE_API_PORT) $(TOOLS)/rie-task/bootstrap & rie=$$!; \
-	trap 'kill $$rie 2>/dev/null' EXIT; \
-	for i in $$(seq 100); do curl -s -o /dev/null http://127.0.0.1:$(RIE_PORT)/ && break; sleep 0.1; done; \
-	curl -sS http://127.0.0.1:$(RIE_PORT)/2015-03-31/functions/function/invocations --data-binary @$(EVENT); echo
+	$(MAKE) --no-print-directory build-UserHashFunction ARTIFACTS_DIR=$(RIE_TASK) LAMBDA_ARCH=$$($(GO) env GOHOSTARCH)
+	$(GO) run ./scripts/invoke-rie -rie $(RIE) -bootstrap $(RIE_TASK)/bootstrap $(EVENT)

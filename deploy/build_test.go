@@ -1,6 +1,7 @@
-// The build SAM runs: `make build-UserHashFunction ARTIFACTS_DIR=DIR` must
-// leave DIR/bootstrap, a static linux/arm64 executable built with the flags
-// the provided.al2023 runtime and a small cold start want.
+// The builds SAM runs: `make build-UserHashFunction ARTIFACTS_DIR=DIR` (and
+// build-RotateSecretFunction) must leave DIR/bootstrap, a static
+// linux/arm64 executable built with the flags the provided.al2023 runtime
+// and a small cold start want.
 
 package deploy_test
 
@@ -19,15 +20,24 @@ import (
 
 func TestBuildTargetWritesStaticARM64Bootstrap(t *testing.T) {
 	makeBin := testenv.NeedsTool(t, "make")
+	for logicalID, pkg := range map[string]string{
+		"UserHashFunction":     "./functions/userhash",
+		"RotateSecretFunction": "./functions/rotate",
+	} {
+		t.Run(logicalID, func(t *testing.T) { checkBuildTarget(t, makeBin, logicalID, pkg) })
+	}
+}
+
+func checkBuildTarget(t *testing.T, makeBin, logicalID, pkg string) {
 	dir := t.TempDir()
-	cmd := exec.Command(makeBin, "-C", "..", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+dir)
+	cmd := exec.Command(makeBin, "-C", "..", "--no-print-directory", "build-"+logicalID, "ARTIFACTS_DIR="+dir)
 	// The target's own settings, not whatever this shell exports.
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
 		return slices.Contains([]string{"LAMBDA_ARCH", "GOOS", "GOARCH", "CGO_ENABLED", "GOFLAGS"}, name)
 	})
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make build-UserHashFunction: %v\n%s", err, out)
+		t.Fatalf("make build-%s: %v\n%s", logicalID, err, out)
 	}
 
 	entries, err := os.ReadDir(dir)
@@ -91,7 +101,7 @@ func TestBuildTargetWritesStaticARM64Bootstrap(t *testing.T) {
 			t.Errorf("build setting %s = %q, want %q", key, got, want)
 		}
 	}
-	if info.Path != "github.com/intercom-identity/userhash/functions/userhash" {
-		t.Errorf("bootstrap is built from %s, want ./functions/userhash", info.Path)
+	if want := "github.com/intercom-identity/userhash/" + strings.TrimPrefix(pkg, "./"); info.Path != want {
+		t.Errorf("bootstrap is built from %s, want %s", info.Path, pkg)
 	}
 }

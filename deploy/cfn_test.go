@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,6 +118,7 @@ type deployment struct {
 	t         *testing.T
 	tpl       map[string]any
 	params    map[string]any // string, or []any of strings for a CommaDelimitedList
+	pseudo    map[string]string
 	conds     map[string]bool
 	resources map[string]map[string]any // those that exist, with their properties evaluated
 	outputs   map[string]any
@@ -128,7 +130,14 @@ type deployment struct {
 // failed assertion.
 func deploy(t *testing.T, tpl map[string]any, given map[string]string) (*deployment, error) {
 	t.Helper()
-	d := &deployment{t: t, tpl: tpl, params: map[string]any{}, conds: map[string]bool{}}
+	return deployIn(t, tpl, given, pseudo)
+}
+
+// deployIn is deploy with other pseudo parameters: another region, or
+// another partition (aws-cn, whose URLSuffix is amazonaws.com.cn).
+func deployIn(t *testing.T, tpl map[string]any, given, pseudo map[string]string) (*deployment, error) {
+	t.Helper()
+	d := &deployment{t: t, tpl: tpl, params: map[string]any{}, pseudo: pseudo, conds: map[string]bool{}}
 	params := section(tpl, "Parameters")
 	for name := range given {
 		if _, ok := params[name]; !ok {
@@ -149,6 +158,18 @@ func deploy(t *testing.T, tpl map[string]any, given map[string]string) (*deploym
 		}
 		if pat, ok := p["AllowedPattern"].(string); ok && !regexp.MustCompile(`^(?:`+pat+`)$`).MatchString(v) {
 			return nil, fmt.Errorf("parameter %s: %q does not match %s", name, v, pat)
+		}
+		if p["Type"] == "Number" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return nil, fmt.Errorf("parameter %s: %q is not a number", name, v)
+			}
+			if lo, ok := p["MinValue"].(int); ok && n < float64(lo) {
+				return nil, fmt.Errorf("parameter %s: %q is less than MinValue %d", name, v, lo)
+			}
+			if hi, ok := p["MaxValue"].(int); ok && n > float64(hi) {
+				return nil, fmt.Errorf("parameter %s: %q is more than MaxValue %d", name, v, hi)
+			}
 		}
 		if p["Type"] == "CommaDelimitedList" {
 			var list []any
@@ -230,6 +251,10 @@ func (d *deployment) truth(v any) bool {
 			return fmt.Sprint(d.eval(a[0])) == fmt.Sprint(d.eval(a[1]))
 		case "Fn::Not":
 			return !d.truth(arg.([]any)[0])
+		case "Fn::Contains": // rules only: [list of strings, string]
+			a := arg.([]any)
+			want := fmt.Sprint(d.eval(a[1]))
+			return slices.ContainsFunc(d.eval(a[0]).([]any), func(e any) bool { return fmt.Sprint(e) == want })
 		case "Fn::And", "Fn::Or":
 			every, some := true, false
 			for _, c := range arg.([]any) {
@@ -322,7 +347,7 @@ func (d *deployment) ref(name string) any {
 	if name == "AWS::NoValue" {
 		return noValue
 	}
-	if v, ok := pseudo[name]; ok {
+	if v, ok := d.pseudo[name]; ok {
 		return v
 	}
 	if v, ok := d.params[name]; ok {

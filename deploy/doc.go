@@ -8,5 +8,7 @@
 //	go test ./deploy
 //
 // How that bootstrap behaves inside the Lambda runtime is tested beside the
-// command, in functions/userhash/rie_test.go.
+// command, in functions/userhash/rie_test.go; here, only what a Platforms
+// deployment makes of it (platforms_rie_test.go): the environment the
+// template gives the function, run in the Lambda emulator.
 package deploy

@@ -54,7 +54,7 @@ func TestLambdaBuildLinksOnlyWhatRunsInLambda(t *testing.T) {
 		"github.com/aws/aws-sdk-go-v2/service/signin",
 		"github.com/aws/aws-sdk-go-v2/feature/ec2/imds",
 	}
-	for _, fn := range []string{"./functions/userhash"} {
+	for _, fn := range []string{"./functions/userhash", "./functions/rotate"} {
 		for _, dep := range goList(t, "-deps", "-tags", "lambda.norpc", "-f", "{{.ImportPath}}", fn) {
 			for _, f := range forbidden {
 				if strings.HasPrefix(dep, f) {

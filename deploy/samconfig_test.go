@@ -7,6 +7,7 @@ package deploy_test
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,6 +24,10 @@ func loadSamconfig(t *testing.T) map[string]any {
 	}
 	return cfg
 }
+
+// webviewOrigins are the origins of Cordova, Capacitor and Ionic webviews
+// (SPEC §7).
+var webviewOrigins = []string{"ionic://localhost", "capacitor://localhost", "https://localhost", "http://localhost"}
 
 var override = regexp.MustCompile(`\s*(\w+)=(?:"([^"]*)"|(\S+))`)
 
@@ -69,7 +74,9 @@ func TestSamconfig(t *testing.T) {
 				path []string
 				want any
 			}{
-				{"cached builds", []string{"build", "parameters", "cached"}, true},
+				// SAM's build cache hashes CodeUri, the whole repository:
+				// it saves nothing Go's build cache does not.
+				{"no SAM build cache", []string{"build", "parameters", "cached"}, nil},
 				{"parallel builds", []string{"build", "parameters", "parallel"}, true},
 				{"managed artifact bucket", []string{"deploy", "parameters", "resolve_s3"}, true},
 				{"the function's role needs CAPABILITY_IAM", []string{"deploy", "parameters", "capabilities"}, "CAPABILITY_IAM"},
@@ -85,8 +92,21 @@ func TestSamconfig(t *testing.T) {
 				if !ok {
 					continue
 				}
-				if _, err := deploy(t, tpl, parseOverrides(t, s)); err != nil {
+				overrides := parseOverrides(t, s)
+				if _, err := deploy(t, tpl, overrides); err != nil {
 					t.Errorf("[%s.%s] parameter_overrides: the template refuses them: %v", env, cmd, err)
+				}
+				if cmd != "deploy" {
+					continue
+				}
+				// A Cordova, Capacitor or Ionic app runs in a webview with
+				// these origins in production as in development; without
+				// them its every call fails CORS, in production only.
+				origins := strings.Split(overrides["AllowedOrigins"], ",")
+				for _, o := range webviewOrigins {
+					if !slices.Contains(origins, o) {
+						t.Errorf("[%s] AllowedOrigins = %q, want the webview origin %s", env, overrides["AllowedOrigins"], o)
+					}
 				}
 			}
 		})

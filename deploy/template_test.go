@@ -26,6 +26,7 @@ const (
 	clientARN  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/cognito-client-QwErTy"
 	kmsKeyARN  = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	cognitoIss = "https://cognito-idp.eu-west-1.amazonaws.com/<UserPool>"
+	certARN    = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
 )
 
 // notInTemplate are the variables the code reads that the template must not
@@ -113,7 +114,7 @@ func TestTemplateEnvironmentIsWhatTheCodeReads(t *testing.T) {
 
 // wantDeployment is what one choice of parameters must deploy.
 type wantDeployment struct {
-	secretIDs      [3]string // IOS_SECRET_ID, ANDROID_SECRET_ID, WEB_SECRET_ID
+	secretIDs      [3]string // IOS_SECRET_ID, ANDROID_SECRET_ID, WEB_SECRET_ID; "" when the platform is not served (no variable at all)
 	clientID       string    // COGNITO_CLIENT_ID
 	clientSecretID string    // COGNITO_CLIENT_SECRET_ID
 	iam            []string  // the resources of secretsmanager:GetSecretValue
@@ -125,6 +126,7 @@ type wantDeployment struct {
 	passwordFlow   bool // the stack's app client allows USER_PASSWORD_AUTH
 	origins        []string
 	rate, burst    string
+	domain         string // DomainName; "" for no custom domain
 }
 
 func TestTemplateDeployments(t *testing.T) {
@@ -198,6 +200,21 @@ func TestTemplateDeployments(t *testing.T) {
 			},
 		},
 		{
+			name: "ios and android only, android from an existing secret",
+			params: map[string]string{
+				"Platforms": "ios,android", "AndroidSecretArn": sharedARN + "#android",
+			},
+			want: wantDeployment{
+				secretIDs:     [3]string{"<IosSecret>", sharedARN + "#android", ""},
+				iam:           []string{"<IosSecret>", sharedARN},
+				authorization: "JWT",
+				issuer:        cognitoIss,
+				audience:      []string{"<UserPoolClient>"},
+				userPool:      true,
+				rate:          "20", burst: "40",
+			},
+		},
+		{
 			name: "jwt mode reads no app client secret, so may not",
 			params: map[string]string{
 				"CognitoClientId": "5abcdefghij1234567890klmno", "CognitoClientSecretArn": clientARN,
@@ -220,6 +237,7 @@ func TestTemplateDeployments(t *testing.T) {
 				t.Fatalf("the parameters are refused: %v", err)
 			}
 			checkEnvironment(t, d, tt.params, tt.want)
+			checkSecrets(t, d, tt.want)
 			checkIAM(t, d, tt.want)
 			checkRoute(t, d, tt.want)
 			checkCognito(t, d, tt.want)
@@ -238,9 +256,6 @@ func checkEnvironment(t *testing.T, d *deployment, params map[string]string, w w
 	}
 	want := map[string]string{
 		"AUTH_MODE":                mode,
-		"IOS_SECRET_ID":            w.secretIDs[0],
-		"ANDROID_SECRET_ID":        w.secretIDs[1],
-		"WEB_SECRET_ID":            w.secretIDs[2],
 		"COGNITO_CLIENT_ID":        w.clientID,
 		"COGNITO_CLIENT_SECRET_ID": w.clientSecretID,
 	}
@@ -248,6 +263,36 @@ func checkEnvironment(t *testing.T, d *deployment, params map[string]string, w w
 		if got := fmt.Sprint(env[name]); got != v {
 			t.Errorf("%s = %q, want %q", name, got, v)
 		}
+	}
+	// A platform the stack does not serve has no variable at all, not an
+	// empty one: the function then answers it 400 unsupported_platform and
+	// never tries to fetch its secret.
+	for i, name := range secretVars {
+		got, ok := env[name]
+		switch {
+		case w.secretIDs[i] == "" && ok:
+			t.Errorf("%s = %q, want no such variable for a platform not in Platforms", name, got)
+		case w.secretIDs[i] != "" && fmt.Sprint(got) != w.secretIDs[i]:
+			t.Errorf("%s = %v, want %q", name, got, w.secretIDs[i])
+		}
+	}
+}
+
+var secretVars = [3]string{"IOS_SECRET_ID", "ANDROID_SECRET_ID", "WEB_SECRET_ID"}
+
+// checkSecrets holds the stack to creating exactly the secrets its
+// function reads: one per served platform that has no existing ARN.
+func checkSecrets(t *testing.T, d *deployment, w wantDeployment) {
+	t.Helper()
+	var want []string
+	for _, id := range w.secretIDs {
+		if strings.HasPrefix(id, "<") {
+			want = append(want, strings.Trim(id, "<>"))
+		}
+	}
+	slices.Sort(want)
+	if got := d.of("AWS::SecretsManager::Secret"); !slices.Equal(got, want) {
+		t.Errorf("secrets created = %v, want %v", got, want)
 	}
 }
 
@@ -304,7 +349,7 @@ func checkIAM(t *testing.T, d *deployment, w wantDeployment) {
 	env := at(fn, "Environment", "Variables").(map[string]any)
 	var read []string
 	for _, name := range []string{"IOS_SECRET_ID", "ANDROID_SECRET_ID", "WEB_SECRET_ID", "COGNITO_CLIENT_SECRET_ID"} {
-		if id := fmt.Sprint(env[name]); id != "" {
+		if id, ok := env[name].(string); ok && id != "" {
 			arn, _, _ := strings.Cut(id, "#")
 			read = append(read, arn)
 		}
@@ -422,13 +467,20 @@ func checkAPI(t *testing.T, d *deployment, w wantDeployment) {
 func checkOutputs(t *testing.T, d *deployment, w wantDeployment) {
 	t.Helper()
 	want := map[string]string{
-		"ApiUrl":          "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com",
-		"UserHashUrl":     "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com/v1/intercom/user-hash",
-		"FunctionArn":     "<UserHashFunction.Arn>",
-		"IosSecretId":     w.secretIDs[0],
-		"AndroidSecretId": w.secretIDs[1],
-		"WebSecretId":     w.secretIDs[2],
-		"AlarmNames":      "<FunctionErrorsAlarm>, <Api5xxAlarm>, <SecretFetchErrorsAlarm>",
+		"ApiUrl":      "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com",
+		"UserHashUrl": "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com/v1/intercom/user-hash",
+		"FunctionArn": "<UserHashFunction.Arn>",
+		"AlarmNames":  "<FunctionErrorsAlarm>, <Api5xxAlarm>, <SecretFetchErrorsAlarm>",
+	}
+	for i, name := range []string{"IosSecretId", "AndroidSecretId", "WebSecretId"} {
+		if w.secretIDs[i] != "" {
+			want[name] = w.secretIDs[i]
+		}
+	}
+	if w.domain != "" {
+		want["CustomDomainUrl"] = "https://<ApiDomainName>/v1/intercom/user-hash"
+		want["CustomDomainTarget"] = "<ApiDomainName.RegionalDomainName>"
+		want["CustomDomainHostedZoneId"] = "<ApiDomainName.RegionalHostedZoneId>"
 	}
 	if w.userPool {
 		want["UserPoolId"] = "<UserPool>"
@@ -445,6 +497,30 @@ func checkOutputs(t *testing.T, d *deployment, w wantDeployment) {
 	for name := range d.outputs {
 		if _, ok := want[name]; !ok {
 			t.Errorf("unexpected output %s", name)
+		}
+	}
+}
+
+// TestTemplateInChina deploys into the aws-cn partition, where every AWS
+// host name ends in amazonaws.com.cn: the stack's issuer and URLs must not
+// name amazonaws.com.
+func TestTemplateInChina(t *testing.T) {
+	tpl := loadTemplate(t)
+	cn := map[string]string{
+		"AWS::Region": "cn-north-1", "AWS::AccountId": "111122223333", "AWS::Partition": "aws-cn",
+		"AWS::StackName": "test-stack", "AWS::URLSuffix": "amazonaws.com.cn",
+	}
+	d, err := deployIn(t, tpl, nil, cn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := fmt.Sprint(at(d.resource("JwtAuthorizer"), "JwtConfiguration", "Issuer"))
+	if want := "https://cognito-idp.cn-north-1.amazonaws.com.cn/<UserPool>"; issuer != want {
+		t.Errorf("issuer = %q, want %q", issuer, want)
+	}
+	for name, v := range d.outputs {
+		if s := fmt.Sprint(v); strings.Contains(s, "amazonaws.com") && !strings.Contains(s, "amazonaws.com.cn") {
+			t.Errorf("output %s = %q names the aws partition's host", name, s)
 		}
 	}
 }
@@ -469,6 +545,21 @@ func TestTemplateRefusesBadParameters(t *testing.T) {
 		{"plain-http issuer", map[string]string{"JwtIssuer": "http://auth.example.com/", "JwtAudience": "a"}, "JwtIssuer"},
 		{"log level", map[string]string{"LogLevel": "trace"}, "LogLevel"},
 		{"cache TTL that is no duration", map[string]string{"SecretCacheTtl": "5 minutes"}, "SecretCacheTtl"},
+		{"no platform", map[string]string{"Platforms": ""}, "Platforms"},
+		{"unknown platform", map[string]string{"Platforms": "ios,windows"}, "Platforms"},
+		{"a prefix of a platform", map[string]string{"Platforms": "io"}, "Platforms"},
+		{"platform with a suffix", map[string]string{"Platforms": "ios2,web"}, "Platforms"},
+		{"an alias the function takes, not the template", map[string]string{"Platforms": "iphone"}, "Platforms"},
+		{"upper case", map[string]string{"Platforms": "iOS"}, "Platforms"},
+		{"spaces", map[string]string{"Platforms": "ios, android"}, "Platforms"},
+		{"trailing comma", map[string]string{"Platforms": "ios,"}, "Platforms"},
+		{"empty element", map[string]string{"Platforms": "ios,,web"}, "Platforms"},
+		{"domain without certificate", map[string]string{"DomainName": "id.example.com"}, "DomainNeedsCertificate"},
+		{"certificate without domain", map[string]string{"CertificateArn": certARN}, "CertificateNeedsDomain"},
+		{"domain that is a URL", map[string]string{"DomainName": "https://id.example.com", "CertificateArn": certARN}, "DomainName"},
+		{"domain with a path", map[string]string{"DomainName": "id.example.com/v1", "CertificateArn": certARN}, "DomainName"},
+		{"upper-case domain", map[string]string{"DomainName": "ID.example.com", "CertificateArn": certARN}, "DomainName"},
+		{"certificate that is not ACM's", map[string]string{"DomainName": "id.example.com", "CertificateArn": "arn:aws:iam::111122223333:server-certificate/id"}, "CertificateArn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -519,6 +610,13 @@ func TestTemplateAlarms(t *testing.T) {
 			a := d.resource(name)
 			if a["Namespace"] != w[0] || a["MetricName"] != w[1] {
 				t.Errorf("%s watches %v/%v, want %s/%s", name, a["Namespace"], a["MetricName"], w[0], w[1])
+			}
+			if name == "Api5xxAlarm" {
+				// What HTTP API metrics carry: ApiId, and Stage only with
+				// it; the one stage makes ApiId alone exact.
+				if dims := fmt.Sprint(at(a, "Dimensions")); dims != "[map[Name:ApiId Value:<HttpApi>]]" {
+					t.Errorf("%s dimensions = %s, want ApiId of the stack's API alone", name, dims)
+				}
 			}
 			if name == "SecretFetchErrorsAlarm" {
 				// The EMF lines carry FunctionName as their dimension.

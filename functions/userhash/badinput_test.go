@@ -8,6 +8,7 @@ package main_test
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,10 +16,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/intercom-identity/userhash/internal/oidctest"
+	"github.com/intercom-identity/userhash/internal/openapitest"
+	"github.com/intercom-identity/userhash/shared/oidc"
 )
 
 // badRequest is one hostile request and the answer it must get.
@@ -156,6 +160,9 @@ func passwordModeRows() []badRequest {
 		{name: "SQL in the username", body: `{"username": "' OR 1=1 --", "password": "demo-password", "platform": "ios"}`, status: 401, code: "unauthenticated"},
 		{name: "username in another case", body: `{"username": "ALICE@example.com", "password": "demo-password", "platform": "ios"}`, status: 401, code: "unauthenticated"},
 		{name: "password of 7 KiB", body: `{"username": "alice@example.com", "password": "` + bigPad[:7<<10] + `", "platform": "ios"}`, status: 401, code: "unauthenticated"},
+		{name: "password of 100 bytes (bcrypt reads 72)", body: `{"username": "alice@example.com", "password": "` + strings.Repeat("p", 100) + `", "platform": "ios"}`, status: 401, code: "unauthenticated"},
+		{name: "the right password padded past 72 bytes", body: `{"username": "alice@example.com", "password": "demo-password` + strings.Repeat(" ", 80) + `", "platform": "ios"}`, status: 401, code: "unauthenticated"},
+		{name: "password of 100 bytes for an unknown user", body: `{"username": "mallory.unique@example.com", "password": "` + strings.Repeat("p", 100) + `", "platform": "ios"}`, status: 401, code: "unauthenticated"},
 		{name: "the right password with a trailing space", body: `{"username": "alice@example.com", "password": "demo-password ", "platform": "ios"}`, status: 401, code: "unauthenticated"},
 		{name: "anonymous user", body: `{"username": "anon", "password": "demo-password", "platform": "ios"}`, status: 403, code: "unidentified_user"},
 
@@ -229,6 +236,7 @@ func TestBadInputPasswordMode(t *testing.T) {
 func TestBadInputJWTMode(t *testing.T) {
 	iss := oidctest.New(t)
 	const aud = "userhash-badinput"
+	started := time.Now() // before the server's first key set download
 	s := start(t, map[string]string{
 		"AUTH_MODE":      "jwt",
 		"JWT_ISSUER":     iss.URL,
@@ -261,6 +269,18 @@ func TestBadInputJWTMode(t *testing.T) {
 		{name: "claims with sub null and no email", header: bearer(iss.Sign(t, claims(func(c map[string]any) { c["sub"] = nil; delete(c, "email") }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
 		{name: "claims with sub and email empty", header: bearer(iss.Sign(t, claims(func(c map[string]any) { c["sub"] = ""; c["email"] = "" }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
 		{name: "claims with email null and no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email"] = nil }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		// Someone else's email in a token that does not prove it (SPEC §3):
+		// without a user_id, never a hash of that email.
+		{name: "unverified email (JSON false), no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = false }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "unverified email (string false), no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = "false" }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email without email_verified, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub") }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified True, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = "True" }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified 1, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = 1 }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified [true], no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = []any{true} }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified {\"value\": true}, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = map[string]any{"value": true} }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "email_verified null, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = nil }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "verified flag under another name, no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["Email_Verified"] = true; c["email_verified "] = true }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
+		{name: "unverified email, an empty sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { c["sub"] = ""; c["email_verified"] = false }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
 		{name: "good token, bob's user_id in the body", header: bearer(good), body: `{"platform": "ios", "user_id": "u-bob-1002"}`, status: 400, code: "invalid_request"},
 		{name: "good token, a sub in the body", header: bearer(good), body: `{"platform": "ios", "sub": "u-bob-1002"}`, status: 400, code: "invalid_request"},
 		{name: "good token, password-mode body", header: bearer(good), body: `{` + okLogin + `, "platform": "ios"}`, status: 400, code: "invalid_request"},
@@ -271,10 +291,32 @@ func TestBadInputJWTMode(t *testing.T) {
 	}
 	runBadRequests(t, s, rows)
 
+	// Fifty tokens at once, each naming a key the issuer never published:
+	// the issuer's key set is downloaded at most once per 30 s whatever
+	// arrives, so at most once in all unless the suite ran that long.
+	parts := strings.Split(good, ".")
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			h := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf(`{"alg":"RS256","kid":"made-up-key-%d"}`, i)))
+			status, _, body := s.Post(t, `{"platform": "ios"}`, bearer(h+"."+parts[1]+"."+parts[2])...)
+			if status != 401 {
+				t.Errorf("token %d with a made-up key ID: status %d, want 401; body %.300s", i, status, body)
+			}
+		})
+	}
+	wg.Wait()
+	if got, allowed := iss.JWKSFetches(), 1+int(time.Since(started)/oidc.KeyRefreshInterval); got > allowed {
+		t.Errorf("the issuer's key set was downloaded %d times, want at most once per 30 s (%d)", got, allowed)
+	}
+
 	status, _, body := s.Post(t, `{"platform": "android"}`, bearer(good)...)
 	var got success
 	if err := json.Unmarshal(body, &got); status != 200 || err != nil || got.UserHash != independentHash("demo-android-secret", "u-jwt-subject-77") {
 		t.Fatalf("after the hostile requests: status %d, body %s; want 200 with the token subject's Android hash", status, body)
+	}
+	if strings.Contains(string(body), "jwt.user@example.com") {
+		t.Errorf("the good token's email has no email_verified, but the answer carries it: %s", body)
 	}
 	// No part of any token sent, payload or signature, is in the log.
 	log := s.Log()
@@ -292,9 +334,11 @@ func TestBadInputJWTMode(t *testing.T) {
 	checkLogClean(t, s, len(rows))
 }
 
-// runBadRequests sends each row and checks its answer.
+// runBadRequests sends each row and checks its answer, and holds each
+// answer of ours to openapi.yaml.
 func runBadRequests(t *testing.T, s *Server, rows []badRequest) {
 	t.Helper()
+	spec := openapitest.Load(t)
 	hashes := allHashes()
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
@@ -317,6 +361,9 @@ func runBadRequests(t *testing.T, s *Server, rows []badRequest) {
 			}
 			if row.code == "" {
 				return // net/http's own answer, before our code runs
+			}
+			if err := spec.Check(rowMethod(row), rowPath(row), status, header, body); err != nil {
+				t.Errorf("the answer breaks openapi.yaml: %v", err)
 			}
 			if ct := header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Fatalf("Content-Type %q, want application/problem+json; body %.300s", ct, body)
@@ -362,13 +409,7 @@ func sendBad(t *testing.T, s *Server, row badRequest) (int, http.Header, []byte)
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, resp.Header, b
 	}
-	method, path := row.method, row.path
-	if method == "" {
-		method = http.MethodPost
-	}
-	if path == "" {
-		path = "/v1/intercom/user-hash"
-	}
+	method, path := rowMethod(row), rowPath(row)
 	req, err := http.NewRequest(method, s.Base+path, strings.NewReader(row.body))
 	if err != nil {
 		t.Fatal(err)
@@ -387,6 +428,28 @@ func sendBad(t *testing.T, s *Server, row badRequest) (int, http.Header, []byte)
 		t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, b
+}
+
+// rowMethod is the row's method, POST unless it says.
+func rowMethod(row badRequest) string {
+	if row.method == "" {
+		return http.MethodPost
+	}
+	return row.method
+}
+
+// rowPath is the row's path, the API's unless it says; a raw row's is in
+// its request line.
+func rowPath(row badRequest) string {
+	if row.raw != "" {
+		_, rest, _ := strings.Cut(row.raw, " ")
+		p, _, _ := strings.Cut(rest, " ")
+		return p
+	}
+	if row.path == "" {
+		return "/v1/intercom/user-hash"
+	}
+	return row.path
 }
 
 // checkLogClean checks that the log holds no credential or identity, and

@@ -29,8 +29,9 @@ func serveLocal(ctx context.Context, cfg config.Config, h *httpapi.Handler, logg
 	srvOpts := []localserver.Option{localserver.WithLogger(logger), localserver.WithCORS(cfg.AllowedOrigins)}
 	if cfg.Mode == config.ModeJWT {
 		// No gateway in front: verify bearer tokens as its JWT authorizer
-		// would. Discovery now tells early of a wrong JWT_ISSUER; a failure
-		// is not fatal, since each request tries again.
+		// would. Discovery and the first key set download now tell early of
+		// a wrong JWT_ISSUER; a failure is not fatal, since requests try
+		// again (the key set at most once per 30 s).
 		v, err := oidc.NewVerifier(cfg.JWTIssuer, cfg.JWTAudience)
 		if err != nil {
 			return fmt.Errorf("JWT_ISSUER: %w", err)

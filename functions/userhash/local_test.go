@@ -8,10 +8,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 type success struct {
@@ -103,6 +108,11 @@ func TestStartRefusesBadConfig(t *testing.T) {
 		{name: "literal secret inside Lambda", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9", "IOS_SECRET": "x"}, variable: "IOS_SECRET_ID"},
 		{name: "password mode in Lambda without Cognito", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9", "AUTH_MODE": "password", "IOS_SECRET_ID": "ios"}, variable: "COGNITO_CLIENT_ID"},
 		{name: "missing users file", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USERS_FILE": "/nonexistent/users.json"}, variable: "USERS_FILE"},
+		// The demo users' passwords are public: never beside a real secret.
+		{name: "demo users with a real secret", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/intercom-ios", "AWS_REGION": "us-east-1"}, variable: "USERS_FILE"},
+		{name: "demo users with one real secret among demo ones", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "WEB_SECRET_ID": "prod/intercom-web", "AWS_REGION": "us-east-1"}, variable: "USERS_FILE"},
+		// A cheaper hash answers faster and so tells which users exist.
+		{name: "users file with mixed bcrypt costs", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USERS_FILE": mixedCostUsersFile(t)}, variable: "USERS_FILE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,4 +129,27 @@ func TestStartRefusesBadConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mixedCostUsersFile writes a users file whose two users' hashes have
+// bcrypt costs 4 and 5, and returns its path.
+func mixedCostUsersFile(t *testing.T) string {
+	t.Helper()
+	var users []map[string]string
+	for i, cost := range []int{4, 5} {
+		h, err := bcrypt.GenerateFromPassword([]byte("pw"), cost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, map[string]string{"username": fmt.Sprintf("user-%d", i), "password_bcrypt": string(h), "user_id": fmt.Sprintf("u-%d", i)})
+	}
+	b, err := json.Marshal(users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -36,6 +37,7 @@ import (
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
 	"github.com/intercom-identity/userhash/internal/eventstest"
+	"github.com/intercom-identity/userhash/internal/openapitest"
 	"github.com/intercom-identity/userhash/internal/rie"
 )
 
@@ -73,7 +75,7 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 		if f := functions[password]; f != nil {
 			return f
 		}
-		fenv := map[string]string{"AUTH_MODE": "jwt"}
+		fenv := map[string]string{"AUTH_MODE": "jwt", "USER_JWT_ATTRIBUTES": eventstest.JWTAttributes}
 		if password {
 			fenv = map[string]string{
 				"AUTH_MODE":         "password",
@@ -89,11 +91,15 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 		return f
 	}
 
+	spec := openapitest.Load(t)
 	for _, name := range eventstest.Names(t) {
 		t.Run(name, func(t *testing.T) {
 			tt := eventstest.Outcomes[name]
 			event := eventstest.Raw(t, name)
 			resp := function(tt.Password).invoke(t, event)
+			if err := spec.CheckEvent(eventstest.Load(t, name), resp); err != nil {
+				t.Errorf("the answer breaks openapi.yaml: %v", err)
+			}
 			if got := resp.Headers["Cache-Control"]; got != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", got)
 			}
@@ -128,8 +134,17 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 					jwt.WithValidMethods([]string{"HS256"})); err != nil {
 					t.Fatalf("user_jwt does not verify with the %s secret: %v", tt.Platform, err)
 				}
-				if claims["user_id"] != tt.UserID {
-					t.Errorf("user_jwt user_id = %v, want %s", claims["user_id"], tt.UserID)
+				// Exactly user_id, iat, exp, the email when one is known
+				// (never an unverified one) and the attributes.
+				want := map[string]any{"user_id": tt.UserID, "iat": claims["iat"], "exp": claims["exp"]}
+				if tt.Email != "" {
+					want["email"] = tt.Email
+				}
+				for k, v := range tt.Attributes {
+					want[k] = v
+				}
+				if !reflect.DeepEqual(map[string]any(claims), want) {
+					t.Errorf("user_jwt claims = %v, want %v", claims, want)
 				}
 				// USER_JWT_TTL is unset: one hour, in whole seconds, and the
 				// response's expiry is the token's exp in RFC 3339 UTC.
@@ -251,7 +266,7 @@ func rieMotoPool(t *testing.T, motoURL string) string {
 		UserPoolId:        pool.UserPool.Id,
 		ClientName:        aws.String("app"),
 		ExplicitAuthFlows: []ciptypes.ExplicitAuthFlowsType{ciptypes.ExplicitAuthFlowsTypeAllowUserPasswordAuth, ciptypes.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-		ReadAttributes:    []string{"email", "custom:intercom_id"},
+		ReadAttributes:    []string{"email", "email_verified", "custom:intercom_id"},
 	})
 	if err != nil {
 		t.Fatalf("CreateUserPoolClient: %v", err)
@@ -260,6 +275,7 @@ func rieMotoPool(t *testing.T, motoURL string) string {
 		UserPoolId: pool.UserPool.Id, Username: aws.String(rieUsername),
 		UserAttributes: []ciptypes.AttributeType{
 			{Name: aws.String("email"), Value: aws.String(rieUsername)},
+			{Name: aws.String("email_verified"), Value: aws.String("true")},
 			{Name: aws.String("custom:intercom_id"), Value: aws.String("u-alice-1001")},
 		},
 		TemporaryPassword: aws.String(riePassword), MessageAction: ciptypes.MessageActionTypeSuppress,
@@ -335,7 +351,7 @@ func (f *emulated) invoke(t *testing.T, event []byte) events.APIGatewayV2HTTPRes
 func (f *emulated) checkLogClean(t *testing.T) {
 	t.Helper()
 	out := f.Output()
-	never := []string{"u-123", "a@example.com", "b@example.com", "u-alice-1001", rieUsername, riePassword}
+	never := []string{"u-123", "a@example.com", "b@example.com", "victim@example.com", "Alice Example", "u-alice-1001", rieUsername, riePassword}
 	for _, s := range rieSecrets {
 		never = append(never, s, independentHash(s, "u-123"), independentHash(s, "u-alice-1001"), independentHash(s, "b@example.com"))
 	}

@@ -26,14 +26,21 @@ import (
 
 // The errors Cognito answers InitiateAuth with, as it sends them.
 var (
-	CognitoNotAuthorized         = &Error{Status: http.StatusBadRequest, Type: "NotAuthorizedException", Message: "Incorrect username or password."}
-	CognitoUserNotFound          = &Error{Status: http.StatusBadRequest, Type: "UserNotFoundException", Message: "User does not exist."}
-	CognitoTooManyRequests       = &Error{Status: http.StatusBadRequest, Type: "TooManyRequestsException", Message: "Rate exceeded"}
-	CognitoLimitExceeded         = &Error{Status: http.StatusBadRequest, Type: "LimitExceededException", Message: "Attempt limit exceeded, please try after some time."}
-	CognitoPasswordResetRequired = &Error{Status: http.StatusBadRequest, Type: "PasswordResetRequiredException", Message: "Password reset required for the user"}
-	CognitoUserNotConfirmed      = &Error{Status: http.StatusBadRequest, Type: "UserNotConfirmedException", Message: "User is not confirmed."}
-	CognitoInternalError         = &Error{Status: http.StatusInternalServerError, Type: "InternalErrorException", Message: "An internal error occurred"}
-	CognitoInvalidParameter      = &Error{Status: http.StatusBadRequest, Type: "InvalidParameterException", Message: "USER_PASSWORD_AUTH flow not enabled for this client"}
+	CognitoNotAuthorized = &Error{Status: http.StatusBadRequest, Type: "NotAuthorizedException", Message: "Incorrect username or password."}
+	// CognitoPasswordAttemptsExceeded is Cognito's lockout after repeated
+	// wrong passwords: the same exception as a wrong password, told apart
+	// only by its message.
+	CognitoPasswordAttemptsExceeded = &Error{Status: http.StatusBadRequest, Type: "NotAuthorizedException", Message: "Password attempts exceeded"}
+	CognitoUserNotFound             = &Error{Status: http.StatusBadRequest, Type: "UserNotFoundException", Message: "User does not exist."}
+	CognitoTooManyRequests          = &Error{Status: http.StatusBadRequest, Type: "TooManyRequestsException", Message: "Rate exceeded"}
+	CognitoLimitExceeded            = &Error{Status: http.StatusBadRequest, Type: "LimitExceededException", Message: "Attempt limit exceeded, please try after some time."}
+	CognitoPasswordResetRequired    = &Error{Status: http.StatusBadRequest, Type: "PasswordResetRequiredException", Message: "Password reset required for the user"}
+	CognitoUserNotConfirmed         = &Error{Status: http.StatusBadRequest, Type: "UserNotConfirmedException", Message: "User is not confirmed."}
+	CognitoInternalError            = &Error{Status: http.StatusInternalServerError, Type: "InternalErrorException", Message: "An internal error occurred"}
+	// CognitoServiceUnavailable is a 503 with no modeled error type, as a
+	// load balancer in front of the service might answer.
+	CognitoServiceUnavailable = &Error{Status: http.StatusServiceUnavailable, Type: "ServiceUnavailable", Message: "Service Unavailable"}
+	CognitoInvalidParameter   = &Error{Status: http.StatusBadRequest, Type: "InvalidParameterException", Message: "USER_PASSWORD_AUTH flow not enabled for this client"}
 )
 
 // CognitoUser is one user of the fake pool.
@@ -65,6 +72,8 @@ type CognitoCall struct {
 //	pool.AddUser("alice", awsfake.CognitoUser{Password: "pw", Claims: map[string]any{"sub": "u-1"}})
 //	url := pool.Start(t) // or t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", url)
 //	pool.Fail(awsfake.CognitoTooManyRequests)
+//	pool.Hang(1)    // the next call never answers; -1: every call
+//	pool.Drop(true) // every call has its connection closed unanswered
 //	pool.Calls() // what was sent
 //
 // It is safe for concurrent use.
@@ -77,10 +86,16 @@ type Cognito struct {
 	clientID, secret string
 	key              *rsa.PrivateKey
 
-	mu    sync.Mutex
-	users map[string]CognitoUser
-	fail  *Error
-	calls []CognitoCall
+	mu       sync.Mutex
+	users    map[string]CognitoUser
+	fail     *Error
+	calls    []CognitoCall
+	requests int  // HTTP requests, hung and dropped ones included
+	hang     int  // how many of the next requests hang; < 0: all
+	drop     bool // close each request's connection without an answer
+
+	release chan struct{} // closed when the test ends, to free hung requests
+	once    sync.Once
 }
 
 // NewCognito returns a pool whose app client is clientID, with secret as its
@@ -92,6 +107,7 @@ func NewCognito(clientID, secret string) *Cognito {
 		clientID: clientID,
 		secret:   secret,
 		users:    map[string]CognitoUser{},
+		release:  make(chan struct{}),
 	}
 }
 
@@ -108,6 +124,31 @@ func (c *Cognito) Fail(e *Error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.fail = e
+}
+
+// Hang makes the next n requests (every one, for n < 0; none, for 0) wait
+// without answering until the client gives up or the test ends: a Cognito
+// that accepted the connection and never answered.
+func (c *Cognito) Hang(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hang = n
+}
+
+// Drop makes every request (until Drop(false)) have its connection closed
+// without an answer: a network failure as the client sees it.
+func (c *Cognito) Drop(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drop = on
+}
+
+// Requests returns how many HTTP requests arrived, hung and dropped ones
+// included: the client's attempts.
+func (c *Cognito) Requests() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requests
 }
 
 // Calls returns the InitiateAuth calls received so far.
@@ -136,12 +177,40 @@ func (c *Cognito) Start(t testing.TB) string {
 	}
 	c.key = key
 	srv := httptest.NewServer(c)
+	// Cleanups run last-in first-out: hung requests are freed before
+	// Close waits for them.
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { c.once.Do(func() { close(c.release) }) })
 	return srv.URL
 }
 
-// ServeHTTP answers the awsJson1.1 protocol.
+// ServeHTTP answers the awsJson1.1 protocol, or hangs or drops the request
+// when told to.
 func (c *Cognito) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.requests++
+	hang := c.hang != 0
+	if c.hang > 0 {
+		c.hang--
+	}
+	drop := c.drop
+	c.mu.Unlock()
+	switch {
+	case hang:
+		select {
+		case <-r.Context().Done(): // the client gave up
+		case <-c.release:
+		}
+		return
+	case drop:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler) // closes the connection unanswered
+	}
 	Handler(c.op).ServeHTTP(w, r)
 }
 

@@ -34,6 +34,7 @@ var (
 //	sm.Put("prod/intercom", `{"ios":"s1"}`)
 //	url := sm.Start(t) // or t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", url)
 //	sm.Fail("prod/intercom", awsfake.SMThrottling)
+//	open := sm.Hold("prod/intercom") // calls wait until open()
 //	sm.Calls("prod/intercom") // GetSecretValue calls for that SecretId
 //
 // It is safe for concurrent use.
@@ -45,7 +46,8 @@ type SecretsManager struct {
 	failures map[string]*Error      // by name; "" for every secret
 	delays   map[string]time.Duration
 	hung     map[string]bool
-	release  chan struct{} // closed to free hung calls when the server stops
+	gates    map[string]chan struct{} // by name; "" for every secret; closed to open
+	release  chan struct{}            // closed to free hung calls when the server stops
 	once     sync.Once
 }
 
@@ -67,6 +69,7 @@ func NewSecretsManager() *SecretsManager {
 		failures: map[string]*Error{},
 		delays:   map[string]time.Duration{},
 		hung:     map[string]bool{},
+		gates:    map[string]chan struct{}{},
 		release:  make(chan struct{}),
 	}
 }
@@ -160,6 +163,29 @@ func (f *SecretsManager) Hang(name string, on bool) {
 	f.hung[name] = on
 }
 
+// Hold makes GetSecretValue of name ("" for every secret) wait, once it
+// has arrived and been counted, until open is called; then it answers as
+// usual. Unlike Hang, the held calls succeed: a test can end a call when it
+// chooses, after what it means to check happened while the call was in
+// flight. Calls made after open are not held.
+func (f *SecretsManager) Hold(name string) (open func()) {
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.gates[name] = gate
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			if f.gates[name] == gate {
+				delete(f.gates, name)
+			}
+			f.mu.Unlock()
+			close(gate)
+		})
+	}
+}
+
 // Release frees every hung call for good; Start's cleanup calls it.
 func (f *SecretsManager) Release() {
 	f.once.Do(func() { close(f.release) })
@@ -222,7 +248,20 @@ func (f *SecretsManager) op(r *http.Request, target string, body []byte) (any, *
 	name := f.nameLocked(in.SecretID)
 	delay := max(f.delays[name], f.delays[""])
 	hang := f.hung[name] || f.hung[""]
+	gate := f.gates[name]
+	if gate == nil {
+		gate = f.gates[""]
+	}
 	f.mu.Unlock()
+
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+			return nil, SMServiceUnavailable
+		case <-f.release:
+		}
+	}
 
 	if hang {
 		select {

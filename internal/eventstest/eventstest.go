@@ -29,22 +29,56 @@ type Outcome struct {
 	UserID   string // on success: the user_id returned, "" when none
 	Email    string // on success: the email returned, "" when none
 	HashOver string // on success: the identifier the user hash is over
+	// Attributes are, on success, the signed attributes the user_jwt
+	// carries beside user_id, email, iat and exp when the function runs
+	// with USER_JWT_ATTRIBUTES=JWTAttributes; nil for none. The JWT
+	// carries the email exactly when Email is not empty.
+	Attributes map[string]string
+
+	// Gateway is what API Gateway answers itself in a deployed stack, before
+	// the function runs, to the request the event stands for; nil when the
+	// request reaches the function there too. Such an event is what the
+	// function answers should one reach it (as on the local server).
+	Gateway *GatewayAnswer
 }
+
+// GatewayAnswer is one of API Gateway's own answers: an application/json
+// body {"message": ...} with no problem code (docs/errors.md).
+type GatewayAnswer struct {
+	Status int
+	Body   string
+	Why    string
+}
+
+// JWTAttributes is the USER_JWT_ATTRIBUTES that jwt-mode events are run
+// with, so that the signed attributes are tested through the events too.
+const JWTAttributes = "name=name,plan=custom:plan"
 
 // Outcomes is what each file in events/ answers, keyed by file name.
 var Outcomes = map[string]Outcome{
-	"ios.json":              {Status: 200, Platform: "ios", UserID: "u-123", Email: "a@example.com", HashOver: "u-123"},
-	"iphone-cordova.json":   {Status: 200, Platform: "ios", UserID: "u-123", Email: "a@example.com", HashOver: "u-123"},
-	"android.json":          {Status: 200, Platform: "android", UserID: "u-123", Email: "a@example.com", HashOver: "u-123"},
-	"web.json":              {Status: 200, Platform: "web", UserID: "u-123", Email: "a@example.com", HashOver: "u-123"},
-	"email-only.json":       {Status: 200, Platform: "ios", Email: "b@example.com", HashOver: "b@example.com"},
-	"no-identity.json":      {Status: 403, Code: "unidentified_user"},
-	"no-authorizer.json":    {Status: 401, Code: "unauthenticated"},
+	"ios.json":            {Status: 200, Platform: "ios", UserID: "u-123", Email: "a@example.com", HashOver: "u-123"},
+	"iphone-cordova.json": {Status: 200, Platform: "ios", UserID: "u-123", Email: "a@example.com", HashOver: "u-123"},
+	"android.json":        {Status: 200, Platform: "android", UserID: "u-123", Email: "a@example.com", HashOver: "u-123"},
+	"web.json":            {Status: 200, Platform: "web", UserID: "u-123", Email: "a@example.com", HashOver: "u-123"},
+	"email-only.json":     {Status: 200, Platform: "ios", Email: "b@example.com", HashOver: "b@example.com"},
+	"no-identity.json":    {Status: 403, Code: "unidentified_user"},
+	"no-authorizer.json": {Status: 401, Code: "unauthenticated",
+		Gateway: &GatewayAnswer{401, `{"message":"Unauthorized"}`, "jwt mode: the route's JWT authorizer refuses a request without a bearer token"}},
 	"unknown-platform.json": {Status: 400, Code: "unsupported_platform"},
 	"malformed-body.json":   {Status: 400, Code: "invalid_request"},
 	"identity-in-body.json": {Status: 400, Code: "invalid_request"},
-	"get-method.json":       {Status: 405, Code: "method_not_allowed"},
-	"password-signin.json":  {Password: true, Status: 200, Platform: "android", UserID: "u-alice-1001", Email: "alice@example.com", HashOver: "u-alice-1001"},
+	"get-method.json": {Status: 405, Code: "method_not_allowed",
+		Gateway: &GatewayAnswer{404, `{"message":"Not Found"}`, "the stack has no route for GET /v1/intercom/user-hash, only for POST"}},
+	"password-signin.json": {Password: true, Status: 200, Platform: "android", UserID: "u-alice-1001", Email: "alice@example.com", HashOver: "u-alice-1001"},
+
+	// Only a verified email counts (SPEC §3): email_verified "false" or
+	// missing makes the email unknown: not returned, not in the JWT, not
+	// hashed, so a token without a user_id is then anonymous.
+	"email-unverified.json":                  {Status: 200, Platform: "ios", UserID: "u-123", HashOver: "u-123", Attributes: map[string]string{"name": "Alice Example"}},
+	"email-unverified-no-user-id.json":       {Status: 403, Code: "unidentified_user"},
+	"email-verified-missing.json":            {Status: 200, Platform: "ios", UserID: "u-123", HashOver: "u-123"},
+	"email-verified-missing-no-user-id.json": {Status: 403, Code: "unidentified_user"},
+	"signed-attributes.json":                 {Status: 200, Platform: "ios", UserID: "u-123", Email: "a@example.com", HashOver: "u-123", Attributes: map[string]string{"name": "Alice Example", "plan": "enterprise"}},
 }
 
 // Dir is the events/ folder of the repository.

@@ -74,6 +74,7 @@ type Issuer struct {
 	published   []*Key
 	signer      *Key
 	down        bool
+	jwksGate    chan struct{} // while set, JWKS requests wait for it to close
 	jwksFetches int
 	discoveries int
 }
@@ -131,7 +132,29 @@ func (iss *Issuer) SetDown(down bool) {
 	iss.down = down
 }
 
-// JWKSFetches reports how many times the JWKS was served.
+// HoldJWKS makes JWKS requests wait, once counted, until open is called;
+// then they are answered with the keys published at that moment. Tests use
+// it to keep a download in flight while they act.
+func (iss *Issuer) HoldJWKS() (open func()) {
+	gate := make(chan struct{})
+	iss.mu.Lock()
+	iss.jwksGate = gate
+	iss.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			iss.mu.Lock()
+			if iss.jwksGate == gate {
+				iss.jwksGate = nil
+			}
+			iss.mu.Unlock()
+			close(gate)
+		})
+	}
+}
+
+// JWKSFetches reports how many times the JWKS was asked for while the
+// issuer was up.
 func (iss *Issuer) JWKSFetches() int {
 	iss.mu.Lock()
 	defer iss.mu.Unlock()
@@ -249,15 +272,24 @@ func (iss *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
-func (iss *Issuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
+func (iss *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	iss.mu.Lock()
-	down := iss.down
-	var set jose.JSONWebKeySet
+	down, gate := iss.down, iss.jwksGate
 	if !down {
 		iss.jwksFetches++
-		for _, k := range iss.published {
-			set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.Public(), KeyID: k.ID, Algorithm: k.Alg, Use: "sig"})
+	}
+	iss.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+			return
 		}
+	}
+	iss.mu.Lock()
+	var set jose.JSONWebKeySet
+	for _, k := range iss.published {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.Public(), KeyID: k.ID, Algorithm: k.Alg, Use: "sig"})
 	}
 	iss.mu.Unlock()
 	if down {

@@ -2,8 +2,12 @@
 // only from here: from claims an authorizer verified, or from a password
 // check, never from the request body.
 //
-//	m := auth.ClaimMapping{UserID: "sub", Email: "email"}
-//	id := m.Identity(claims) // auth.Identity{UserID: claims["sub"], Email: claims["email"]}
+//	m := auth.DefaultClaimMapping() // sub, email, email_verified
+//	id := m.Identity(claims)        // auth.Identity{UserID: claims["sub"], Email: claims["email"]}
+//	// id.Email is "" unless claims["email_verified"] is "true"
+//
+//	attrs, err := auth.ParseAttributes("name=name,plan=custom:plan") // USER_JWT_ATTRIBUTES
+//	m.Attributes = attrs // id.Attributes: {"name": claims["name"], "plan": claims["custom:plan"]}
 //
 //	users, err := auth.LoadUsersFile(r) // password mode on the local server
 //	id, err := users.SignIn(ctx, "alice", "correct horse")
@@ -15,16 +19,24 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
-// Identity is what Intercom is told about the user. Either field may be
-// empty; both empty is an anonymous user, who gets no hash.
+// Identity is what Intercom is told about the user. Either of UserID and
+// Email may be empty; both empty is an anonymous user, who gets no hash.
+// Email is only ever a proven address: verified by the token's issuer, or
+// the operator's own in the users file.
 type Identity struct {
 	UserID string
 	Email  string
+	// Attributes are the user attributes signed into the Intercom JWT
+	// (USER_JWT_ATTRIBUTES), by attribute name; nil when there are none.
+	// They never change the hash or the response body.
+	Attributes map[string]string
 }
 
-// Anonymous reports whether neither a user_id nor an email is known.
+// Anonymous reports whether neither a user_id nor a (verified) email is
+// known.
 func (id Identity) Anonymous() bool { return id.UserID == "" && id.Email == "" }
 
 var (
@@ -32,10 +44,39 @@ var (
 	// unknown, or there is no verified principal. Callers must not tell
 	// these apart to the client.
 	ErrUnauthenticated = errors.New("unauthenticated")
-	// ErrThrottled means the identity provider refused the sign-in for the
-	// request rate.
+	// ErrThrottled means the identity provider refused the sign-in for now:
+	// for the request rate, or because the account is locked after too
+	// many wrong passwords. Answer 429.
 	ErrThrottled = errors.New("identity provider throttled the sign-in")
+	// ErrUnavailable means the identity provider failed (a 5xx, a network
+	// error) or did not answer within the sign-in's time bound. Answer 503.
+	ErrUnavailable = errors.New("identity provider unavailable")
 )
+
+// TryLaterError is a sign-in the identity provider turned down for now.
+// errors.Is sees its Reason, ErrThrottled or ErrUnavailable; RetryAfter is
+// how long the client should wait before it tries again. Err, for the log,
+// never holds a credential.
+type TryLaterError struct {
+	Reason     error
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *TryLaterError) Error() string {
+	if e.Err == nil {
+		return e.Reason.Error()
+	}
+	return e.Reason.Error() + ": " + e.Err.Error()
+}
+
+// Unwrap gives errors.Is and errors.As both the reason and the cause.
+func (e *TryLaterError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Reason}
+	}
+	return []error{e.Reason, e.Err}
+}
 
 // ChallengeError means the identity provider wants a further step (MFA, a
 // new password) before it issues tokens.
@@ -47,17 +88,71 @@ func (e *ChallengeError) Error() string {
 	return fmt.Sprintf("identity provider requires the %s challenge", e.Challenge)
 }
 
-// ClaimMapping names the claims that carry the Intercom user_id and email.
+// DefaultEmailVerifiedClaim is the claim that says the email is verified
+// when EMAIL_VERIFIED_CLAIM is not set: OpenID Connect's, which Cognito,
+// Auth0, Okta, Google and Firebase tokens carry.
+const DefaultEmailVerifiedClaim = "email_verified"
+
+// ClaimMapping says which verified claims make the identity. Only claims
+// the user cannot set are proof: the email counts only when its
+// verification claim says so, and the zero value of the verification
+// fields is the strict default.
 type ClaimMapping struct {
 	UserID string // USER_ID_CLAIM, "sub" by default
 	Email  string // EMAIL_CLAIM, "email" by default
+	// EmailVerified is the claim that must be true (JSON true, or the
+	// string "true" as API Gateway passes it) for the email to count:
+	// EMAIL_VERIFIED_CLAIM, DefaultEmailVerifiedClaim when empty.
+	EmailVerified string
+	// IssuerVerifiesEmails declares that the issuer puts only verified
+	// emails in its tokens (EMAIL_VERIFIED_CLAIM set to ""), so no claim
+	// is read for it: the operator's word, not a check.
+	IssuerVerifiesEmails bool
+	// Attributes are the JWT's signed attributes and the claims they are
+	// read from (USER_JWT_ATTRIBUTES), in order.
+	Attributes []Attribute
 }
 
 // DefaultClaimMapping returns the mapping when nothing is configured.
-func DefaultClaimMapping() ClaimMapping { return ClaimMapping{UserID: "sub", Email: "email"} }
+func DefaultClaimMapping() ClaimMapping {
+	return ClaimMapping{UserID: "sub", Email: "email", EmailVerified: DefaultEmailVerifiedClaim}
+}
 
-// Identity returns the identity the claims carry. A missing or empty claim
-// is an unknown field; values are taken exactly as given.
+// Identity returns the identity the claims carry, claims as API Gateway
+// passes them (strings; see ClaimStrings). A missing or empty claim is an
+// unknown field; values are taken exactly as given. The email is unknown
+// unless it is verified, and then so is every attribute read from the
+// email's claim. An attribute whose claim is missing or empty is left out.
 func (m ClaimMapping) Identity(claims map[string]string) Identity {
-	return Identity{UserID: claims[m.UserID], Email: claims[m.Email]}
+	id := Identity{UserID: claims[m.UserID]}
+	verified := m.emailVerified(claims)
+	if verified {
+		id.Email = claims[m.Email]
+	}
+	for _, a := range m.Attributes {
+		v := claims[a.Claim]
+		if v == "" || (a.Claim == m.Email && !verified) {
+			continue
+		}
+		if id.Attributes == nil {
+			id.Attributes = make(map[string]string, len(m.Attributes))
+		}
+		id.Attributes[a.Name] = v
+	}
+	return id
+}
+
+// emailVerified reports whether the claims vouch for the email. The claim
+// is JSON true or the string "true" before API Gateway (or ClaimStrings)
+// turns it into the string "true"; anything else, "True", "1", "yes", an
+// array, is not a yes.
+func (m ClaimMapping) emailVerified(claims map[string]string) bool {
+	if m.IssuerVerifiesEmails {
+		return true
+	}
+	name := m.EmailVerified
+	if name == "" {
+		name = DefaultEmailVerifiedClaim
+	}
+	return claims[name] == "true"
 }

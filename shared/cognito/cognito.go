@@ -1,22 +1,30 @@
 // Package cognito signs users in with a password against an Amazon Cognito
 // user pool (InitiateAuth, USER_PASSWORD_AUTH): password mode in AWS.
 //
-//	client := cognito.NewClient(aws.Cognito()) // aws from awsenv.Load
+//	client := cognito.NewClient(aws.Cognito()) // aws from awsenv.Load; two attempts at most, each bounded
 //	signIn := cognito.New(client, clientID, // COGNITO_CLIENT_ID
 //		cognito.WithClaimMapping(cfg.Claims),
 //		cognito.WithClientSecret(cache, ref)) // only if the app client has a secret
 //	id, err := signIn.SignIn(ctx, username, password)
 //
 // SignIn returns auth.ErrUnauthenticated for a wrong password and an
-// unknown user alike (the same value, whatever Cognito said),
-// auth.ErrThrottled when Cognito throttles, *auth.ChallengeError when
-// Cognito wants a further step, and otherwise an error for the log only: its
-// text never contains the username or password, even where Cognito's
-// message would.
+// unknown user alike (the same value, whatever Cognito said); an
+// *auth.TryLaterError of auth.ErrThrottled when Cognito throttles or has
+// locked the account after too many wrong passwords, and of
+// auth.ErrUnavailable when Cognito fails (5xx, network) or does not answer
+// in time; *auth.ChallengeError when Cognito wants a further step; and
+// otherwise an error for the log only. No error's text contains the
+// username or password, even where Cognito's message would.
+//
+// A whole sign-in, the app client's secret and a retry included, is
+// bounded by DefaultTimeout and by the caller's deadline less
+// DeadlineMargin, whichever comes first: a hung Cognito answers 503 well
+// before the Lambda function times out, never the gateway's opaque 500.
 //
 // The identity comes from the claims of the ID token Cognito returns, and
 // only from there, read through the same claim mapping as the gateway's
-// claims in jwt mode.
+// claims in jwt mode: its email counts only when the token's
+// email_verified is true, and the signed JWT attributes are its claims.
 package cognito
 
 import (
@@ -26,10 +34,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
@@ -50,6 +62,34 @@ type SecretGetter interface {
 	Get(ctx context.Context, ref secrets.Ref) ([]byte, error)
 }
 
+// The time bounds of a sign-in. The function's timeout (10 s in
+// template.yaml) holds a whole sign-in, the platform secret's fetch after
+// it (secrets.DefaultAttemptTimeout) and the answer.
+const (
+	// DefaultTimeout bounds a whole SignIn: the app client's secret, both
+	// InitiateAuth attempts (AttemptTimeout each) and the pause between.
+	DefaultTimeout = 5 * time.Second
+	// DeadlineMargin is kept free before the caller's deadline (the Lambda
+	// invocation's) for what follows the sign-in and for the answer.
+	DeadlineMargin = time.Second
+)
+
+// How long a client is told to wait (Retry-After) before it signs in
+// again.
+const (
+	// RetryAfterThrottle follows a throttle of the pool's request rate,
+	// which clears within a second or so.
+	RetryAfterThrottle = time.Second
+	// RetryAfterLockout follows "Password attempts exceeded". Cognito locks
+	// the user out after five wrong passwords for one second, doubling
+	// with each further failure up to about 15 minutes, and does not say
+	// how long is left; a minute covers the common case without telling a
+	// user who only mistyped a few times to come back in a quarter hour.
+	RetryAfterLockout = time.Minute
+	// RetryAfterUnavailable follows a 5xx, a network error or a timeout.
+	RetryAfterUnavailable = 5 * time.Second
+)
+
 // ErrBadIDToken means Cognito signed the user in but its ID token could not
 // be read, or was not an ID token for this app client.
 var ErrBadIDToken = errors.New("cognito returned an unusable ID token")
@@ -62,13 +102,17 @@ type Authenticator struct {
 	mapping   auth.ClaimMapping
 	secret    SecretGetter
 	secretRef secrets.Ref
+	timeout   time.Duration
+	margin    time.Duration
 }
 
 // Option configures an Authenticator.
 type Option func(*Authenticator)
 
-// WithClaimMapping sets which ID token claims carry the user_id and the
-// email (USER_ID_CLAIM, EMAIL_CLAIM); auth.DefaultClaimMapping() otherwise.
+// WithClaimMapping sets which ID token claims carry the user_id, the email
+// and its verification, and the signed attributes (USER_ID_CLAIM,
+// EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM, USER_JWT_ATTRIBUTES);
+// auth.DefaultClaimMapping() otherwise.
 func WithClaimMapping(m auth.ClaimMapping) Option { return func(s *Authenticator) { s.mapping = m } }
 
 // WithClientSecret makes every call carry a SECRET_HASH made with the app
@@ -78,9 +122,17 @@ func WithClientSecret(src SecretGetter, ref secrets.Ref) Option {
 	return func(s *Authenticator) { s.secret, s.secretRef = src, ref }
 }
 
+// WithTimeout sets the bound of a whole sign-in (DefaultTimeout otherwise);
+// the caller's deadline less the margin, when sooner, bounds it too.
+func WithTimeout(d time.Duration) Option { return func(s *Authenticator) { s.timeout = d } }
+
+// WithDeadlineMargin sets how long before the caller's deadline a sign-in
+// gives up (DeadlineMargin otherwise).
+func WithDeadlineMargin(d time.Duration) Option { return func(s *Authenticator) { s.margin = d } }
+
 // New returns an Authenticator for the app client clientID.
 func New(api InitiateAuthAPI, clientID string, opts ...Option) *Authenticator {
-	s := &Authenticator{api: api, clientID: clientID, mapping: auth.DefaultClaimMapping()}
+	s := &Authenticator{api: api, clientID: clientID, mapping: auth.DefaultClaimMapping(), timeout: DefaultTimeout, margin: DeadlineMargin}
 	for _, o := range opts {
 		o(s)
 	}
@@ -103,6 +155,8 @@ func (s *Authenticator) SignIn(ctx context.Context, username, password string) (
 	if username == "" || password == "" {
 		return auth.Identity{}, auth.ErrUnauthenticated
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	params := map[string]string{"USERNAME": username, "PASSWORD": password}
 	if s.secret != nil {
 		key, err := s.secret.Get(ctx, s.secretRef)
@@ -132,6 +186,18 @@ func (s *Authenticator) SignIn(ctx context.Context, username, password string) (
 		return auth.Identity{}, err
 	}
 	return s.mapping.Identity(claims), nil
+}
+
+// bound returns ctx limited to the sign-in's time: the timeout from now,
+// or the caller's deadline less the margin if that is sooner. With no time
+// left at all the context is already done, and the sign-in answers
+// unavailable at once rather than start a call it cannot finish.
+func (s *Authenticator) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(s.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Add(-s.margin).Before(deadline) {
+		deadline = d.Add(-s.margin)
+	}
+	return context.WithDeadline(ctx, deadline)
 }
 
 // idTokenClaims reads the claims of the ID token without checking its
@@ -178,28 +244,75 @@ func (s *Authenticator) idTokenClaims(token string) (map[string]string, error) {
 // Challenges are reported only when Cognito answers one in place of tokens,
 // which it does after the password proved right.
 //
-// NotAuthorizedException is also how Cognito refuses a wrong or missing
-// SECRET_HASH; that is our misconfiguration, not the user's mistake, so it
-// becomes an internal error.
+// NotAuthorizedException also carries two other refusals, told apart only
+// by the message: "Password attempts exceeded", Cognito's lockout after
+// repeated wrong passwords, which is a 429 and not the user's wrong
+// password; and a wrong or missing SECRET_HASH, which is our
+// misconfiguration, not the user's mistake, so an internal error.
+//
+// A 5xx (InternalErrorException or an unmodeled one), a network error or
+// the sign-in's time bound is auth.ErrUnavailable: Cognito is down or slow,
+// and the app should try again later.
 func mapError(err error, username, password string) error {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
+		if unavailable(err) {
+			return &auth.TryLaterError{Reason: auth.ErrUnavailable, RetryAfter: RetryAfterUnavailable, Err: newProviderError(err, username, password)}
+		}
 		return newProviderError(err, username, password)
 	}
 	switch code := apiErr.ErrorCode(); code {
 	case "NotAuthorizedException":
-		if strings.Contains(strings.ToLower(apiErr.ErrorMessage()), "secret") {
+		msg := strings.ToLower(apiErr.ErrorMessage())
+		switch {
+		case strings.Contains(msg, "password attempts exceeded"):
+			return &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: RetryAfterLockout, Err: errors.New("cognito: NotAuthorizedException: password attempts exceeded (the account is locked for now)")}
+		case strings.Contains(msg, "secret"):
 			return newProviderError(err, username, password)
 		}
 		return auth.ErrUnauthenticated
 	case "UserNotFoundException":
 		return auth.ErrUnauthenticated
+	case "TooManyFailedAttemptsException":
+		return &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: RetryAfterLockout, Err: fmt.Errorf("cognito: %s", code)}
 	case "TooManyRequestsException", "LimitExceededException":
-		return fmt.Errorf("cognito: %s: %w", code, auth.ErrThrottled)
+		return &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: RetryAfterThrottle, Err: fmt.Errorf("cognito: %s", code)}
 	case "UserNotConfirmedException", "PasswordResetRequiredException":
 		return fmt.Errorf("cognito: %s: %w", code, auth.ErrUnauthenticated)
 	}
+	if unavailable(err) {
+		return &auth.TryLaterError{Reason: auth.ErrUnavailable, RetryAfter: RetryAfterUnavailable, Err: newProviderError(err, username, password)}
+	}
+	var resp *awshttp.ResponseError
+	if errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusTooManyRequests {
+		return &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: RetryAfterThrottle, Err: newProviderError(err, username, password)}
+	}
 	return newProviderError(err, username, password)
+}
+
+// unavailable reports whether err says that Cognito could not be reached or
+// failed on its side: the time bound passed (or the caller went away), the
+// connection failed, or the answer was a 5xx.
+func unavailable(err error) bool {
+	var (
+		internal *types.InternalErrorException
+		resp     *awshttp.ResponseError
+		netErr   net.Error
+		sendErr  interface{ ConnectionError() bool }
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return true
+	case errors.As(err, &internal):
+		return true
+	case errors.As(err, &resp) && resp.HTTPStatusCode() >= 500:
+		return true
+	case errors.As(err, &sendErr) && sendErr.ConnectionError():
+		return true
+	case errors.As(err, &netErr):
+		return true
+	}
+	return false
 }
 
 // ProviderError is any other InitiateAuth failure: Cognito's own errors

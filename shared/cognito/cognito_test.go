@@ -1,20 +1,28 @@
 package cognito_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
 	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/cognito"
+	"github.com/intercom-identity/userhash/shared/httpapi"
+	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
@@ -31,7 +39,7 @@ var mapping = auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}
 
 // newPool starts a fake pool with alice in it and returns it with the real
 // SDK client (as NewClient builds it) pointed at it.
-func newPool(t *testing.T, secret string) (*awsfake.Cognito, *cip.Client) {
+func newPool(t *testing.T, secret string, clientOpts ...func(*cip.Options)) (*awsfake.Cognito, *cip.Client) {
 	t.Helper()
 	pool := awsfake.NewCognito(clientID, secret)
 	pool.AddUser(username, awsfake.CognitoUser{
@@ -40,11 +48,12 @@ func newPool(t *testing.T, secret string) (*awsfake.Cognito, *cip.Client) {
 	})
 	pool.AddUser("mfa-user", awsfake.CognitoUser{Password: password, Challenge: "SOFTWARE_TOKEN_MFA"})
 	pool.AddUser("new-user", awsfake.CognitoUser{Password: password, Challenge: "NEW_PASSWORD_REQUIRED"})
-	pool.AddUser("no-intercom-id", awsfake.CognitoUser{Password: password, Claims: map[string]any{"sub": "s-2", "email": "b@example.com"}})
+	pool.AddUser("no-intercom-id", awsfake.CognitoUser{Password: password, Claims: map[string]any{"sub": "s-2", "email": "b@example.com", "email_verified": true}})
 	pool.AddUser("other-client", awsfake.CognitoUser{Password: password, Claims: map[string]any{"aud": "another-client", "custom:intercom_id": "u-9"}})
 	pool.AddUser("access-token", awsfake.CognitoUser{Password: password, Claims: map[string]any{"token_use": "access", "custom:intercom_id": "u-9"}})
 	url := pool.Start(t)
-	return pool, cognito.NewClient(awsfake.Config(), func(o *cip.Options) { o.BaseEndpoint = aws.String(url) })
+	endpoint := func(o *cip.Options) { o.BaseEndpoint = aws.String(url) }
+	return pool, cognito.NewClient(awsfake.Config(), append([]func(*cip.Options){endpoint}, clientOpts...)...)
 }
 
 // secretCache is the real Secrets Manager cache over the real client and a
@@ -101,7 +110,7 @@ func TestSignInSucceeds(t *testing.T) {
 			if err != nil {
 				t.Fatalf("SignIn: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("identity: got %+v, want %+v", got, tt.want)
 			}
 			calls := pool.Calls()
@@ -124,16 +133,17 @@ func TestSignInDefaultMappingUsesSub(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
-	if want := (auth.Identity{UserID: "5f0c-sub", Email: username}); got != want {
+	if want := (auth.Identity{UserID: "5f0c-sub", Email: username}); !reflect.DeepEqual(got, want) {
 		t.Errorf("identity: got %+v, want %+v", got, want)
 	}
 }
 
 func TestSignInFailures(t *testing.T) {
 	type want struct {
-		is        error  // errors.Is target, or nil
-		challenge string // *auth.ChallengeError's challenge, or ""
-		calls     int    // InitiateAuth calls the pool saw
+		is         error         // errors.Is target, or nil
+		challenge  string        // *auth.ChallengeError's challenge, or ""
+		calls      int           // InitiateAuth calls the pool saw
+		retryAfter time.Duration // *auth.TryLaterError's RetryAfter, or 0 for none
 	}
 	tests := []struct {
 		name     string
@@ -148,11 +158,14 @@ func TestSignInFailures(t *testing.T) {
 		{"empty username: Cognito not asked", "", password, nil, want{is: auth.ErrUnauthenticated}},
 		{"MFA challenge", "mfa-user", password, nil, want{challenge: "SOFTWARE_TOKEN_MFA", calls: 1}},
 		{"new password challenge", "new-user", password, nil, want{challenge: "NEW_PASSWORD_REQUIRED", calls: 1}},
-		{"TooManyRequestsException, not retried", username, password, awsfake.CognitoTooManyRequests, want{is: auth.ErrThrottled, calls: 1}},
-		{"LimitExceededException, not retried", username, password, awsfake.CognitoLimitExceeded, want{is: auth.ErrThrottled, calls: 1}},
+		{"TooManyRequestsException, not retried", username, password, awsfake.CognitoTooManyRequests, want{is: auth.ErrThrottled, calls: 1, retryAfter: cognito.RetryAfterThrottle}},
+		{"LimitExceededException, not retried", username, password, awsfake.CognitoLimitExceeded, want{is: auth.ErrThrottled, calls: 1, retryAfter: cognito.RetryAfterThrottle}},
+		{"password attempts exceeded: a lockout, not a wrong password", username, password, awsfake.CognitoPasswordAttemptsExceeded, want{is: auth.ErrThrottled, calls: 1, retryAfter: cognito.RetryAfterLockout}},
+		{"password attempts exceeded for a wrong password too", username, "wrong", awsfake.CognitoPasswordAttemptsExceeded, want{is: auth.ErrThrottled, calls: 1, retryAfter: cognito.RetryAfterLockout}},
 		{"user not confirmed", username, password, awsfake.CognitoUserNotConfirmed, want{is: auth.ErrUnauthenticated, calls: 1}},
 		{"password reset required", username, password, awsfake.CognitoPasswordResetRequired, want{is: auth.ErrUnauthenticated, calls: 1}},
-		{"internal error, retried once", username, password, awsfake.CognitoInternalError, want{calls: 2}},
+		{"InternalErrorException (500), retried once", username, password, awsfake.CognitoInternalError, want{is: auth.ErrUnavailable, calls: 2, retryAfter: cognito.RetryAfterUnavailable}},
+		{"unmodeled 503, retried once", username, password, awsfake.CognitoServiceUnavailable, want{is: auth.ErrUnavailable, calls: 2, retryAfter: cognito.RetryAfterUnavailable}},
 		{"flow not enabled for the app client", username, password, awsfake.CognitoInvalidParameter, want{calls: 1}},
 		{"ID token for another app client", "other-client", password, nil, want{is: cognito.ErrBadIDToken, calls: 1}},
 		{"access token where the ID token should be", "access-token", password, nil, want{is: cognito.ErrBadIDToken, calls: 1}},
@@ -165,6 +178,10 @@ func TestSignInFailures(t *testing.T) {
 			checkErr(t, err, tt.want.is, tt.want.challenge)
 			if got := len(pool.Calls()); got != tt.want.calls {
 				t.Errorf("InitiateAuth calls: got %d, want %d", got, tt.want.calls)
+			}
+			var later *auth.TryLaterError
+			if errors.As(err, &later) != (tt.want.retryAfter != 0) || later != nil && later.RetryAfter != tt.want.retryAfter {
+				t.Errorf("SignIn: got %#v, want a *auth.TryLaterError only if a Retry-After of %v is due", err, tt.want.retryAfter)
 			}
 			if err != nil && (tt.username != "" && strings.Contains(err.Error(), tt.username) || tt.password != "" && strings.Contains(err.Error(), tt.password)) {
 				t.Errorf("error text %q contains the username or the password", err)
@@ -190,9 +207,165 @@ func checkErr(t *testing.T, err error, is error, challenge string) {
 			t.Fatalf("SignIn: got %v, want an error wrapping %v", err, is)
 		}
 	default:
-		if errors.Is(err, auth.ErrUnauthenticated) || errors.Is(err, auth.ErrThrottled) || errors.As(err, &ce) {
+		if errors.Is(err, auth.ErrUnauthenticated) || errors.Is(err, auth.ErrThrottled) || errors.Is(err, auth.ErrUnavailable) || errors.As(err, &ce) {
 			t.Fatalf("SignIn: got %v, want an internal error (500), not one of auth's", err)
 		}
+	}
+}
+
+// TestSignInIsBounded hangs or breaks Cognito and checks that the sign-in
+// answers auth.ErrUnavailable, and answers in time: before the caller's own
+// deadline, which the hung calls would otherwise run into. No row measures
+// the time itself: each gives the bound it tests a far shorter time than
+// the caller's deadline, and only that bound can end the wait, since the
+// others are set far out of the way.
+func TestSignInIsBounded(t *testing.T) {
+	t.Parallel()
+	// The caller's deadline, so far out that no scheduling delay reaches it.
+	const callerTime = time.Minute
+	// slowAttempts takes the client's own attempt timeout out of the way.
+	slowAttempts := func(o *cip.Options) { o.HTTPClient = awshttp.NewBuildableClient().WithTimeout(time.Hour) }
+	tests := []struct {
+		name      string
+		break_    func(pool *awsfake.Cognito)
+		clientOpt []func(*cip.Options)
+		opts      []cognito.Option
+		want      error // errors.Is target; nil: success
+		requests  int   // the HTTP requests the pool saw; -1: not checked
+	}{
+		{
+			name:      "hung: cut at the caller's deadline less the margin",
+			break_:    func(pool *awsfake.Cognito) { pool.Hang(-1) },
+			clientOpt: []func(*cip.Options){slowAttempts},
+			opts:      []cognito.Option{cognito.WithTimeout(time.Hour), cognito.WithDeadlineMargin(callerTime - 300*time.Millisecond)},
+			want:      auth.ErrUnavailable, requests: 1,
+		},
+		{
+			name:      "hung: cut at the sign-in's own timeout",
+			break_:    func(pool *awsfake.Cognito) { pool.Hang(-1) },
+			clientOpt: []func(*cip.Options){slowAttempts},
+			opts:      []cognito.Option{cognito.WithTimeout(300 * time.Millisecond), cognito.WithDeadlineMargin(0)},
+			want:      auth.ErrUnavailable, requests: 1,
+		},
+		{
+			name:     "hung with the defaults: both attempts cut, within DefaultTimeout",
+			break_:   func(pool *awsfake.Cognito) { pool.Hang(-1) },
+			want:     auth.ErrUnavailable,
+			requests: -1, // two, unless a stalled machine lets DefaultTimeout end the sign-in first
+		},
+		{
+			name:     "a hung first attempt is cut by AttemptTimeout and the retry answers",
+			break_:   func(pool *awsfake.Cognito) { pool.Hang(1) },
+			opts:     []cognito.Option{cognito.WithTimeout(time.Hour)},
+			requests: 2,
+		},
+		{
+			name:     "connection dropped: a network error, retried once",
+			break_:   func(pool *awsfake.Cognito) { pool.Drop(true) },
+			want:     auth.ErrUnavailable,
+			requests: 2,
+		},
+		{
+			name:     "no time left before the caller's deadline",
+			opts:     []cognito.Option{cognito.WithDeadlineMargin(callerTime + time.Second)},
+			want:     auth.ErrUnavailable,
+			requests: 0,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // the rows wait, they do not work
+			pool, client := newPool(t, "", tt.clientOpt...)
+			if tt.break_ != nil {
+				tt.break_(pool)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), callerTime)
+			defer cancel()
+			s := cognito.New(client, clientID, append([]cognito.Option{cognito.WithClaimMapping(mapping)}, tt.opts...)...)
+			id, err := s.SignIn(ctx, username, password)
+			if ctx.Err() != nil {
+				t.Fatalf("SignIn returned only after the caller's deadline (%v): not bounded", err)
+			}
+			switch {
+			case tt.want == nil && (err != nil || id.UserID != "u-123"):
+				t.Fatalf("SignIn = %+v, %v; want alice signed in", id, err)
+			case tt.want != nil && !errors.Is(err, tt.want):
+				t.Fatalf("SignIn = %+v, %v; want %v", id, err, tt.want)
+			}
+			if got := pool.Requests(); tt.requests >= 0 && got != tt.requests {
+				t.Errorf("requests = %d, want %d", got, tt.requests)
+			}
+			if err != nil && (strings.Contains(err.Error(), username) || strings.Contains(err.Error(), password)) {
+				t.Errorf("error text %q contains the username or the password", err)
+			}
+		})
+	}
+}
+
+// TestHandlerAnswersForCognito runs the API's handler in password mode
+// with the real Authenticator and SDK client against the fake pool, as in
+// Lambda: the context carries the invocation's deadline. Each failure of
+// Cognito gets its problem code and Retry-After, and the handler answers
+// before the invocation's deadline, never letting the function time out.
+func TestHandlerAnswersForCognito(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		break_ func(pool *awsfake.Cognito)
+		status int
+		code   string
+		retry  string
+	}{
+		{name: "signed in", status: 200},
+		{name: "wrong password", break_: func(pool *awsfake.Cognito) { pool.Fail(awsfake.CognitoNotAuthorized) }, status: 401, code: "unauthenticated"},
+		{name: "locked out after too many wrong passwords", break_: func(pool *awsfake.Cognito) { pool.Fail(awsfake.CognitoPasswordAttemptsExceeded) }, status: 429, code: "too_many_requests", retry: "60"},
+		{name: "throttled", break_: func(pool *awsfake.Cognito) { pool.Fail(awsfake.CognitoTooManyRequests) }, status: 429, code: "too_many_requests", retry: "1"},
+		{name: "InternalErrorException", break_: func(pool *awsfake.Cognito) { pool.Fail(awsfake.CognitoInternalError) }, status: 503, code: "identity_unavailable", retry: "5"},
+		{name: "unmodeled 503", break_: func(pool *awsfake.Cognito) { pool.Fail(awsfake.CognitoServiceUnavailable) }, status: 503, code: "identity_unavailable", retry: "5"},
+		{name: "connection dropped", break_: func(pool *awsfake.Cognito) { pool.Drop(true) }, status: 503, code: "identity_unavailable", retry: "5"},
+		{name: "hung", break_: func(pool *awsfake.Cognito) { pool.Hang(-1) }, status: 503, code: "identity_unavailable", retry: "5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pool, client := newPool(t, "")
+			if tt.break_ != nil {
+				tt.break_(pool)
+			}
+			var log bytes.Buffer
+			h := httpapi.New(secrets.Static{platform.IOS: []byte("ios-secret")}, []platform.Platform{platform.IOS},
+				httpapi.WithPasswords(cognito.New(client, clientID, cognito.WithClaimMapping(mapping))),
+				httpapi.WithLogger(slog.New(slog.NewJSONHandler(&log, nil))))
+			// The invocation's deadline, generous enough that only a sign-in
+			// that is not bounded could reach it.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*cognito.DefaultTimeout)
+			defer cancel()
+			body, _ := json.Marshal(map[string]string{"username": username, "password": password, "platform": "ios"})
+			resp, err := h.Handle(ctx, events.APIGatewayV2HTTPRequest{
+				RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "r-1", HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST"}},
+				Body:           string(body),
+			})
+			if err != nil || ctx.Err() != nil {
+				t.Fatalf("Handle: %v, with the invocation's context %v: the answer must come before the deadline", err, ctx.Err())
+			}
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if got := resp.Headers["Retry-After"]; got != tt.retry {
+				t.Errorf("Retry-After = %q, want %q", got, tt.retry)
+			}
+			if tt.code != "" {
+				var p httpapi.Problem
+				if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || p.Code != httpapi.Code(tt.code) {
+					t.Errorf("body %s, want code %s", resp.Body, tt.code)
+				}
+			}
+			for _, leak := range []string{username, password, "ios-secret"} {
+				if strings.Contains(resp.Body, leak) && tt.status != 200 || strings.Contains(log.String(), leak) {
+					t.Errorf("%q leaked into the answer or the log:\n%s\n%s", leak, resp.Body, log.String())
+				}
+			}
+		})
 	}
 }
 

@@ -31,6 +31,8 @@ const (
 )
 
 // DefaultUsersFile is the demo users file, relative to the repository root.
+// Its passwords are public, so it is the default only beside literal demo
+// secrets: with a *_SECRET_ID set, USERS_FILE must be given.
 const DefaultUsersFile = "demo/users.json"
 
 // PlatformSecret is where one platform's secret comes from: a literal value
@@ -56,7 +58,7 @@ type Config struct {
 
 	CognitoClientID     string
 	CognitoClientSecret secrets.Ref // COGNITO_CLIENT_SECRET_ID; the zero Ref when the app client has no secret
-	UsersFile           string
+	UsersFile           string      // USERS_FILE, or DefaultUsersFile where that is allowed; "" where no users file is read
 
 	UserJWTTTL time.Duration // 0: issue no JWT
 
@@ -114,7 +116,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Secrets:         map[platform.Platform]PlatformSecret{},
 		Claims:          auth.ClaimMapping{UserID: or(env("USER_ID_CLAIM"), "sub"), Email: or(env("EMAIL_CLAIM"), "email")},
 		CognitoClientID: env("COGNITO_CLIENT_ID"),
-		UsersFile:       or(env("USERS_FILE"), DefaultUsersFile),
+		UsersFile:       env("USERS_FILE"),
 		JWTIssuer:       env("JWT_ISSUER"),
 		JWTAudience:     env("JWT_AUDIENCE"),
 		ListenAddr:      or(env("LISTEN_ADDR"), "127.0.0.1:3000"),
@@ -163,8 +165,14 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			return Config{}, errors.New("COGNITO_CLIENT_SECRET_ID: set without COGNITO_CLIENT_ID")
 		}
 	}
+	if err := c.usersFile(); err != nil {
+		return Config{}, err
+	}
 	if c.Claims.UserID == c.Claims.Email {
 		return Config{}, fmt.Errorf("EMAIL_CLAIM: %q is also USER_ID_CLAIM; the user_id and the email must come from different claims", c.Claims.Email)
+	}
+	if err := c.loadClaims(lookup); err != nil {
+		return Config{}, err
 	}
 
 	switch {
@@ -204,6 +212,51 @@ func (c *Config) loadSecrets(lookup func(string) (string, bool)) error {
 	if len(c.Secrets) == 0 {
 		return errors.New("IOS_SECRET_ID: no platform has a secret; set at least one of IOS_SECRET_ID, ANDROID_SECRET_ID, WEB_SECRET_ID (or IOS_SECRET, ... for local runs)")
 	}
+	return nil
+}
+
+// loadClaims reads what makes a claim proof: EMAIL_VERIFIED_CLAIM, where
+// set and empty differ (set to "" declares that the issuer only issues
+// verified emails; unset is the default claim), and the signed JWT
+// attributes of USER_JWT_ATTRIBUTES.
+func (c *Config) loadClaims(lookup func(string) (string, bool)) error {
+	switch v, set := lookup("EMAIL_VERIFIED_CLAIM"); {
+	case !set:
+		c.Claims.EmailVerified = auth.DefaultEmailVerifiedClaim
+	case v == "":
+		c.Claims.IssuerVerifiesEmails = true
+	case v == c.Claims.Email || v == c.Claims.UserID:
+		return fmt.Errorf("EMAIL_VERIFIED_CLAIM: %q is also EMAIL_CLAIM or USER_ID_CLAIM; name the claim that says the email is verified, e.g. email_verified", v)
+	default:
+		c.Claims.EmailVerified = v
+	}
+	v, _ := lookup("USER_JWT_ATTRIBUTES")
+	attrs, err := auth.ParseAttributes(v)
+	if err != nil {
+		return fmt.Errorf("USER_JWT_ATTRIBUTES: %v", err)
+	}
+	if attrs != nil && c.UserJWTTTL == 0 {
+		return errors.New("USER_JWT_ATTRIBUTES: set while USER_JWT_TTL=0 issues no JWT to sign them into")
+	}
+	c.Claims.Attributes = attrs
+	return nil
+}
+
+// usersFile applies the default USERS_FILE where it is allowed: password
+// mode on the local server without Cognito, with every secret literal. The
+// demo users' passwords are in the repository; beside a real secret from
+// Secrets Manager they would let anyone sign in as a demo user and get a
+// real hash, so there USERS_FILE must be given.
+func (c *Config) usersFile() error {
+	if c.Mode != ModePassword || c.InLambda || c.CognitoClientID != "" || c.UsersFile != "" {
+		return nil
+	}
+	for _, p := range platform.All() {
+		if s, ok := c.Secrets[p]; ok && s.Ref.ID != "" {
+			return fmt.Errorf("USERS_FILE: password mode with %s_SECRET_ID reads a real secret, so it needs your own users file; the demo users' passwords are public", p.EnvPrefix())
+		}
+	}
+	c.UsersFile = DefaultUsersFile
 	return nil
 }
 

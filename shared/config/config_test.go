@@ -2,11 +2,13 @@ package config_test
 
 import (
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
@@ -121,6 +123,9 @@ func TestLoadRejects(t *testing.T) {
 		{name: "local jwt mode without audience", env: map[string]string{"IOS_SECRET": "s3cr3t-value", "JWT_ISSUER": "https://issuer.example"}, variable: "JWT_AUDIENCE"},
 		{name: "issuer not a URL", env: map[string]string{"IOS_SECRET": "s3cr3t-value", "JWT_ISSUER": "issuer.example", "JWT_AUDIENCE": "a"}, variable: "JWT_ISSUER"},
 		{name: "same claim for both", env: with("USER_ID_CLAIM", "email"), variable: "EMAIL_CLAIM"},
+		{name: "password mode with a real secret and the demo users", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios"}, variable: "USERS_FILE"},
+		{name: "password mode with one real secret among literal ones", env: with("WEB_SECRET_ID", "prod/web"), variable: "USERS_FILE"},
+		{name: "password mode with a real secret and an empty USERS_FILE", env: map[string]string{"AUTH_MODE": "password", "ANDROID_SECRET_ID": "prod/android", "USERS_FILE": ""}, variable: "USERS_FILE"},
 		{name: "lambda fine but bad TTL", env: func() map[string]string {
 			m := map[string]string{"SECRET_MAX_STALE": "forever"}
 			for k, v := range inLambda {
@@ -255,5 +260,120 @@ func TestVariables(t *testing.T) {
 		if !slices.Contains(got, name) {
 			t.Errorf("Variables() has no %s: %v", name, got)
 		}
+	}
+}
+
+// TestLoadEmailVerifiedClaim tells EMAIL_VERIFIED_CLAIM unset (the
+// default claim) from set and empty (the issuer vouches for its emails).
+func TestLoadEmailVerifiedClaim(t *testing.T) {
+	tests := []struct {
+		name        string
+		env         map[string]string
+		wantClaim   string
+		wantTrusted bool
+	}{
+		{name: "unset: email_verified", env: map[string]string{}, wantClaim: "email_verified"},
+		{name: "another claim", env: map[string]string{"EMAIL_VERIFIED_CLAIM": "custom:email_checked"}, wantClaim: "custom:email_checked"},
+		{name: "set and empty: the issuer only issues verified emails", env: map[string]string{"EMAIL_VERIFIED_CLAIM": ""}, wantTrusted: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"}
+			maps.Copy(env, tt.env)
+			c, err := load(t, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Claims.EmailVerified != tt.wantClaim || c.Claims.IssuerVerifiesEmails != tt.wantTrusted {
+				t.Errorf("Claims = %+v, want EmailVerified %q, IssuerVerifiesEmails %v", c.Claims, tt.wantClaim, tt.wantTrusted)
+			}
+			// The rule, end to end: an unverified email is unknown unless
+			// the issuer is trusted with its emails.
+			id := c.Claims.Identity(map[string]string{"sub": "u", "email": "e@x", "email_verified": "false"})
+			if (id.Email != "") != tt.wantTrusted {
+				t.Errorf("email of an unverified token = %q, want it only when the issuer is trusted", id.Email)
+			}
+		})
+	}
+}
+
+// TestUsersFile checks where the demo users file is the default: only in
+// password mode on the local server, beside literal (demo) secrets. With a
+// secret from Secrets Manager the users file must be named.
+func TestUsersFile(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{name: "literal secrets: the demo users", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"}, want: config.DefaultUsersFile},
+		{name: "literal secrets, a file given", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USERS_FILE": "/etc/users.json"}, want: "/etc/users.json"},
+		{name: "a real secret, a file given", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios", "USERS_FILE": "/etc/users.json"}, want: "/etc/users.json"},
+		{name: "a real secret, the demo file named explicitly", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios", "USERS_FILE": "demo/users.json"}, want: "demo/users.json"},
+		{name: "Cognito reads no users file", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios", "COGNITO_CLIENT_ID": "c"}, want: ""},
+		{name: "jwt mode reads no users file", env: map[string]string{"IOS_SECRET_ID": "prod/ios", "JWT_ISSUER": "https://issuer.example", "JWT_AUDIENCE": "a"}, want: ""},
+		{name: "Lambda reads no users file", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "AUTH_MODE": "password", "IOS_SECRET_ID": "prod/ios", "COGNITO_CLIENT_ID": "c"}, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := load(t, tt.env)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if c.UsersFile != tt.want {
+				t.Errorf("UsersFile = %q, want %q", c.UsersFile, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadUserJWTAttributes(t *testing.T) {
+	c, err := load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USER_JWT_ATTRIBUTES": "name=name, plan=custom:plan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []auth.Attribute{{Name: "name", Claim: "name"}, {Name: "plan", Claim: "custom:plan"}}
+	if !slices.Equal(c.Claims.Attributes, want) {
+		t.Errorf("Attributes = %v, want %v", c.Claims.Attributes, want)
+	}
+	c, err = load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"})
+	if err != nil || c.Claims.Attributes != nil {
+		t.Errorf("unset: Attributes = %v, %v; want none", c.Claims.Attributes, err)
+	}
+}
+
+// TestLoadRejectsClaimSettings checks each refusal is one line that starts
+// with the variable at fault.
+func TestLoadRejectsClaimSettings(t *testing.T) {
+	tests := []struct {
+		name, variable, value string
+	}{
+		{"a reserved attribute", "USER_JWT_ATTRIBUTES", "user_id=custom:intercom_id"},
+		{"email as an attribute", "USER_JWT_ATTRIBUTES", "email=custom:contact"},
+		{"a registered claim as an attribute", "USER_JWT_ATTRIBUTES", "name=name,exp=custom:expiry"},
+		{"a reserved name in another case", "USER_JWT_ATTRIBUTES", "Sub=sub"},
+		{"a pair without =", "USER_JWT_ATTRIBUTES", "name"},
+		{"a pair without a claim", "USER_JWT_ATTRIBUTES", "name="},
+		{"a pair without a name", "USER_JWT_ATTRIBUTES", "=name"},
+		{"a stray comma", "USER_JWT_ATTRIBUTES", "name=name,"},
+		{"two =", "USER_JWT_ATTRIBUTES", "name=given=name"},
+		{"an attribute twice", "USER_JWT_ATTRIBUTES", "plan=custom:plan,plan=custom:tier"},
+		{"the email's own claim", "EMAIL_VERIFIED_CLAIM", "email"},
+		{"the user_id's claim", "EMAIL_VERIFIED_CLAIM", "sub"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "s3cr3t-value", tt.variable: tt.value})
+			if err == nil {
+				t.Fatalf("%s=%q: Load() error = nil, want a refusal", tt.variable, tt.value)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, tt.variable+": ") || strings.Contains(msg, "\n") || strings.Contains(msg, "s3cr3t-value") {
+				t.Errorf("error = %q, want one line starting with %s", msg, tt.variable)
+			}
+		})
+	}
+	_, err := load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USER_JWT_TTL": "0", "USER_JWT_ATTRIBUTES": "name=name"})
+	if err == nil || !strings.HasPrefix(err.Error(), "USER_JWT_ATTRIBUTES: ") {
+		t.Errorf("attributes without a JWT: error = %v, want a refusal naming USER_JWT_ATTRIBUTES", err)
 	}
 }

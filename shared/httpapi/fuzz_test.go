@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -111,7 +112,7 @@ func FuzzRequestBody(f *testing.F) {
 	}
 	var observed httpapi.Outcome
 	h := httpapi.New(fuzzSecrets, fuzzPlatforms, httpapi.WithObserver(func(o httpapi.Outcome) { observed = o }))
-	claims := map[string]string{"sub": fuzzClaimSub, "email": fuzzClaimEmail}
+	claims := map[string]string{"sub": fuzzClaimSub, "email": fuzzClaimEmail, "email_verified": "true"}
 
 	f.Fuzz(func(t *testing.T, body, contentType string, b64 bool) {
 		resp, err := h.Handle(context.Background(), fuzzEvent("POST", contentType, body, b64, claims))
@@ -166,37 +167,49 @@ func FuzzHandle(f *testing.F) {
 	passwordMode := httpapi.New(fuzzSecrets, fuzzPlatforms, observe, httpapi.WithPasswords(users))
 
 	f.Fuzz(func(t *testing.T, method, contentType, body string, b64, password bool, sub, email string, authorizer bool) {
-		h, claims := jwtMode, map[string]string(nil)
-		if authorizer {
-			claims = map[string]string{}
-			if sub != "" {
-				claims["sub"] = sub
-			}
-			if email != "" {
-				claims["email"] = email
-			}
-		}
 		if password {
-			h = passwordMode
-		}
-		resp, err := h.Handle(context.Background(), fuzzEvent(method, contentType, body, b64, claims))
-		if err != nil {
-			t.Fatalf("Handle returned an error: %v", err)
-		}
-		allowed := []int{200, 400, 401, 403, 405}
-		if !password && (!utf8.ValidString(sub) || !utf8.ValidString(email)) {
-			// An identity the JSON answer cannot carry as hashed: an
-			// internal error, never a hash of another string.
-			allowed = append(allowed, 500)
-		}
-		checkFuzzResponse(t, resp, observed, allowed)
-		if resp.StatusCode != 200 {
+			resp, err := passwordMode.Handle(context.Background(), fuzzEvent(method, contentType, body, b64, nil))
+			if err != nil {
+				t.Fatalf("Handle returned an error: %v", err)
+			}
+			checkFuzzResponse(t, resp, observed, []int{200, 400, 401, 403, 405})
+			if resp.StatusCode == 200 {
+				checkFuzzSuccess(t, resp, fuzzUserID, "")
+			}
 			return
 		}
-		if password {
-			checkFuzzSuccess(t, resp, fuzzUserID, "")
-		} else {
-			checkFuzzSuccess(t, resp, claims["sub"], claims["email"])
+		// The same claims twice: with the email verified, it counts; with
+		// email_verified "false", it is unknown (SPEC §3).
+		for _, verified := range []bool{true, false} {
+			var claims map[string]string
+			if authorizer {
+				claims = map[string]string{}
+				if sub != "" {
+					claims["sub"] = sub
+				}
+				if email != "" {
+					claims["email"] = email
+					claims["email_verified"] = fmt.Sprint(verified)
+				}
+			}
+			resp, err := jwtMode.Handle(context.Background(), fuzzEvent(method, contentType, body, b64, claims))
+			if err != nil {
+				t.Fatalf("Handle returned an error: %v", err)
+			}
+			wantEmail := ""
+			if verified {
+				wantEmail = claims["email"]
+			}
+			allowed := []int{200, 400, 401, 403, 405}
+			if !utf8.ValidString(sub) || !utf8.ValidString(wantEmail) {
+				// An identity the JSON answer cannot carry as hashed: an
+				// internal error, never a hash of another string.
+				allowed = append(allowed, 500)
+			}
+			checkFuzzResponse(t, resp, observed, allowed)
+			if resp.StatusCode == 200 {
+				checkFuzzSuccess(t, resp, claims["sub"], wantEmail)
+			}
 		}
 	})
 }
@@ -283,6 +296,33 @@ func checkFuzzSuccess(t *testing.T, resp events.APIGatewayV2HTTPResponse, userID
 	if (got.UserJWT != "") != (userID != "") {
 		t.Fatalf("user_jwt present = %v, want it exactly when a user_id is known", got.UserJWT != "")
 	}
+	if got.UserJWT != "" {
+		// The JWT's payload says what the body says: user_id, and the
+		// email only when one counted.
+		payload := jwtPayload(t, got.UserJWT)
+		if payload["user_id"] != userID {
+			t.Fatalf("user_jwt user_id = %v, want %q", payload["user_id"], userID)
+		}
+		if e, ok := payload["email"]; ok != (email != "") || (ok && e != email) {
+			t.Fatalf("user_jwt email = %v (present %v), want %q", e, ok, email)
+		}
+	}
+}
+
+// jwtPayload decodes a JWT's payload without checking it; the handler
+// tests check signatures.
+func jwtPayload(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("user_jwt %q is not three parts", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var payload map[string]any
+	if err != nil || json.Unmarshal(b, &payload) != nil {
+		t.Fatalf("user_jwt payload %q is not base64url JSON", parts[1])
+	}
+	return payload
 }
 
 // referenceFields reads body as encoding/json does: one JSON object and

@@ -4,7 +4,7 @@
 // returns the Intercom user hash and JWT.
 //
 //	h := httpapi.New(secretSource, []platform.Platform{platform.IOS, platform.Android},
-//		httpapi.WithClaims(auth.ClaimMapping{UserID: "sub", Email: "email"}), // jwt mode
+//		httpapi.WithClaims(auth.DefaultClaimMapping()), // jwt mode: sub, a verified email
 //		httpapi.WithLogger(logger))
 //	lambda.Start(h.Handle)
 //
@@ -43,8 +43,9 @@ type SecretSource interface {
 }
 
 // PasswordChecker signs a user in with a username and password. It returns
-// auth.ErrUnauthenticated for a wrong password and an unknown user alike,
-// auth.ErrThrottled, or a *auth.ChallengeError.
+// auth.ErrUnauthenticated for a wrong password and an unknown user alike;
+// auth.ErrThrottled or auth.ErrUnavailable, best inside an
+// *auth.TryLaterError that says when to try again; or a *auth.ChallengeError.
 type PasswordChecker interface {
 	SignIn(ctx context.Context, username, password string) (auth.Identity, error)
 }
@@ -84,8 +85,9 @@ type Option func(*Handler)
 // username and password, and c checks them.
 func WithPasswords(c PasswordChecker) Option { return func(h *Handler) { h.passwords = c } }
 
-// WithClaims sets which claims carry the user_id and email, in jwt mode and
-// for whatever a PasswordChecker maps. The default is sub and email.
+// WithClaims sets which claims carry the user_id, the email and its
+// verification, and the signed JWT attributes, in jwt mode. (A
+// PasswordChecker maps its own.) The default is auth.DefaultClaimMapping().
 func WithClaims(m auth.ClaimMapping) Option { return func(h *Handler) { h.claims = m } }
 
 // WithUserJWTTTL sets the lifetime of the issued Intercom JWT; 0 issues
@@ -240,7 +242,7 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 		return p, nil, f
 	}
 	if id.Anonymous() {
-		return p, nil, &failure{code: CodeUnidentifiedUser, detail: "the signed-in user has neither a user_id nor an email; Intercom gets no hash for anonymous users"}
+		return p, nil, &failure{code: CodeUnidentifiedUser, detail: "the signed-in user has neither a user_id nor a verified email; Intercom gets no hash for anonymous users"}
 	}
 	// The identity goes back in a JSON body, which cannot carry invalid
 	// UTF-8: the app would send Intercom another string than the one
@@ -266,7 +268,9 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 		UserHash: signing.UserHash(secret, signing.Identifier(id.UserID, id.Email)),
 	}
 	if id.UserID != "" && h.jwtTTL > 0 {
-		tok, exp, err := signing.UserJWT(secret, id.UserID, id.Email, h.now(), h.jwtTTL)
+		// The signed attributes go into the JWT only: the body and the
+		// hash are the same with or without them.
+		tok, exp, err := signing.UserJWT(secret, id.UserID, id.Email, h.now(), h.jwtTTL, signing.WithAttributes(id.Attributes))
 		if err != nil {
 			return p, nil, &failure{code: CodeInternal, detail: "an internal error occurred", err: fmt.Errorf("sign user_jwt: %w", err)}
 		}
@@ -309,13 +313,22 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	id, err := h.passwords.SignIn(ctx, username, password)
 	var challenge *auth.ChallengeError
 	var unavailable *secrets.UnavailableError
+	var later *auth.TryLaterError
+	retry := time.Second
+	if errors.As(err, &later) {
+		retry = later.RetryAfter
+	}
 	switch {
 	case err == nil:
 		return id, nil
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return auth.Identity{}, unauthenticated
 	case errors.Is(err, auth.ErrThrottled):
-		return auth.Identity{}, &failure{code: CodeTooManyRequests, detail: "too many sign-in attempts; wait and try again", err: err, header: map[string]string{"Retry-After": "1"}}
+		// One detail for a throttle and a lockout: the app does the same
+		// (waits and lets the user try again), and the log tells them apart.
+		return auth.Identity{}, &failure{code: CodeTooManyRequests, detail: "too many sign-in attempts; wait and try again", err: err, header: retryAfter(retry)}
+	case errors.Is(err, auth.ErrUnavailable):
+		return auth.Identity{}, &failure{code: CodeIdentityUnavailable, detail: "the identity provider did not answer; try again later", err: err, header: retryAfter(retry)}
 	case errors.As(err, &unavailable):
 		// The app client's secret (COGNITO_CLIENT_SECRET_ID) could not be
 		// read: the same outage as a platform secret's.
@@ -338,11 +351,16 @@ func badRequestFailure(err error) *failure {
 // secretUnavailable is the 503 for a secret that cannot be had; Retry-After
 // says when the cache will next try Secrets Manager.
 func secretUnavailable(which string, u *secrets.UnavailableError, err error) *failure {
-	retry := max(1, int(math.Ceil(u.RetryAfter.Seconds())))
 	return &failure{
 		code:   CodeSecretUnavailable,
 		detail: which + " secret cannot be read right now; try again later",
 		err:    err,
-		header: map[string]string{"Retry-After": fmt.Sprint(retry)},
+		header: retryAfter(u.RetryAfter),
 	}
+}
+
+// retryAfter is the Retry-After header for d: whole seconds, rounded up, at
+// least one.
+func retryAfter(d time.Duration) map[string]string {
+	return map[string]string{"Retry-After": fmt.Sprint(max(1, int(math.Ceil(d.Seconds()))))}
 }

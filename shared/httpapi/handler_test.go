@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/intercom-identity/userhash/internal/eventstest"
+	"github.com/intercom-identity/userhash/internal/openapitest"
 	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/platform"
@@ -133,18 +135,24 @@ func checkProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int
 }
 
 // TestEvents runs every file in events/ (the ones `sam local invoke -e`
-// takes) through the handler in the mode it is written for.
+// takes) through the handler in the mode it is written for, and holds each
+// answer to openapi.yaml.
 func TestEvents(t *testing.T) {
+	spec := openapitest.Load(t)
 	for _, name := range eventstest.Names(t) {
 		t.Run(name, func(t *testing.T) {
 			tt := eventstest.Outcomes[name]
-			var opts []httpapi.Option
+			opts := []httpapi.Option{httpapi.WithClaims(eventsMapping(t))}
 			if tt.Password {
 				opts = append(opts, httpapi.WithPasswords(demoUsers(t)))
 			}
-			resp, err := newHandler(nil, opts...).Handle(context.Background(), eventstest.Load(t, name))
+			ev := eventstest.Load(t, name)
+			resp, err := newHandler(nil, opts...).Handle(context.Background(), ev)
 			if err != nil {
 				t.Fatalf("Handle returned error %v, want nil always", err)
+			}
+			if err := spec.CheckEvent(ev, resp); err != nil {
+				t.Errorf("the answer breaks openapi.yaml: %v", err)
 			}
 			if resp.Headers["Cache-Control"] != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", resp.Headers["Cache-Control"])
@@ -167,7 +175,7 @@ func TestEvents(t *testing.T) {
 			want := successBody{Platform: tt.Platform, UserID: tt.UserID, Email: tt.Email, UserHash: hmacHex(secret, tt.HashOver)}
 			if tt.UserID != "" {
 				want.UserJWT, want.Expires = got.UserJWT, "2026-11-25T16:04:05Z"
-				checkJWT(t, got.UserJWT, secret, tt.UserID, tt.Email)
+				checkJWT(t, got.UserJWT, secret, tt.UserID, tt.Email, tt.Attributes)
 			} else if got.UserJWT != "" || got.Expires != "" {
 				t.Errorf("got a JWT for a user without user_id: %+v", got)
 			}
@@ -187,16 +195,38 @@ func mustParse(t *testing.T, name string) platform.Platform {
 	return p
 }
 
-func checkJWT(t *testing.T, tok, secret, userID, email string) {
+// eventsMapping is the default claim mapping with the signed attributes
+// the events are run with.
+func eventsMapping(t *testing.T) auth.ClaimMapping {
+	t.Helper()
+	attrs, err := auth.ParseAttributes(eventstest.JWTAttributes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := auth.DefaultClaimMapping()
+	m.Attributes = attrs
+	return m
+}
+
+// checkJWT verifies the user_jwt with the platform secret and checks its
+// payload is exactly user_id, iat, exp, the email when one is known (and
+// none otherwise) and attrs.
+func checkJWT(t *testing.T, tok, secret, userID, email string, attrs map[string]string) {
 	t.Helper()
 	parsed, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return []byte(secret), nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(func() time.Time { return fixedNow }))
 	if err != nil {
 		t.Fatalf("user_jwt does not verify with the platform secret: %v", err)
 	}
-	c := parsed.Claims.(jwt.MapClaims)
-	if c["user_id"] != userID || (email != "" && c["email"] != email) || c["iat"] != float64(fixedNow.Unix()) || c["exp"] != float64(fixedNow.Add(time.Hour).Unix()) {
-		t.Errorf("user_jwt claims = %v, want user_id %q email %q iat %d exp %d", c, userID, email, fixedNow.Unix(), fixedNow.Add(time.Hour).Unix())
+	want := jwt.MapClaims{"user_id": userID, "iat": float64(fixedNow.Unix()), "exp": float64(fixedNow.Add(time.Hour).Unix())}
+	if email != "" {
+		want["email"] = email
+	}
+	for k, v := range attrs {
+		want[k] = v
+	}
+	if got := parsed.Claims.(jwt.MapClaims); !reflect.DeepEqual(got, want) {
+		t.Errorf("user_jwt claims = %v\nwant            %v", got, want)
 	}
 }
 
@@ -274,11 +304,11 @@ func TestIdentityComesOnlyFromClaims(t *testing.T) {
 		email    string
 		hashOver string
 	}{
-		{name: "default sub and email", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "s-1", "email": "e@example.com"}, userID: "s-1", email: "e@example.com", hashOver: "s-1"},
-		{name: "custom user_id claim", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "custom:intercom_id": "ic-9", "email": "e@example.com"}, userID: "ic-9", email: "e@example.com", hashOver: "ic-9"},
-		{name: "custom claim missing falls to email", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "email": "e@example.com"}, email: "e@example.com", hashOver: "e@example.com"},
-		{name: "identifier kept byte for byte", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": " MiXeD-Case ", "email": "E@Example.COM"}, userID: " MiXeD-Case ", email: "E@Example.COM", hashOver: " MiXeD-Case "},
-		{name: "empty user_id claim is unknown", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "", "email": "e@example.com"}, email: "e@example.com", hashOver: "e@example.com"},
+		{name: "default sub and email", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "s-1", "email": "e@example.com", "email_verified": "true"}, userID: "s-1", email: "e@example.com", hashOver: "s-1"},
+		{name: "custom user_id claim", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "custom:intercom_id": "ic-9", "email": "e@example.com", "email_verified": "true"}, userID: "ic-9", email: "e@example.com", hashOver: "ic-9"},
+		{name: "custom claim missing falls to email", mapping: auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"}, claims: map[string]string{"sub": "s-1", "email": "e@example.com", "email_verified": "true"}, email: "e@example.com", hashOver: "e@example.com"},
+		{name: "identifier kept byte for byte", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": " MiXeD-Case ", "email": "E@Example.COM", "email_verified": "true"}, userID: " MiXeD-Case ", email: "E@Example.COM", hashOver: " MiXeD-Case "},
+		{name: "empty user_id claim is unknown", mapping: auth.DefaultClaimMapping(), claims: map[string]string{"sub": "", "email": "e@example.com", "email_verified": "true"}, email: "e@example.com", hashOver: "e@example.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -451,6 +481,7 @@ func TestPasswordMode(t *testing.T) {
 		body    string
 		status  int
 		code    string
+		retry   string // the Retry-After header, where one is due
 	}{
 		{name: "right password", checker: users, body: body("bob", "demo-password"), status: 200},
 		{name: "wrong password", checker: users, body: body("bob", "nope"), status: 401, code: "unauthenticated"},
@@ -464,13 +495,22 @@ func TestPasswordMode(t *testing.T) {
 		{name: "anonymous user", checker: users, body: body("anon", "demo-password"), status: 403, code: "unidentified_user"},
 		{name: "throttled", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, auth.ErrThrottled
-		}}, body: body("bob", "x"), status: 429, code: "too_many_requests"},
+		}}, body: body("bob", "x"), status: 429, code: "too_many_requests", retry: "1"},
+		{name: "locked out, with a Retry-After of its own", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
+			return auth.Identity{}, &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: time.Minute, Err: errors.New("Password attempts exceeded")}
+		}}, body: body("bob", "x"), status: 429, code: "too_many_requests", retry: "60"},
+		{name: "identity provider unavailable", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
+			return auth.Identity{}, &auth.TryLaterError{Reason: auth.ErrUnavailable, RetryAfter: 4500 * time.Millisecond, Err: errors.New("InternalErrorException at 10.0.0.1")}
+		}}, body: body("bob", "x"), status: 503, code: "identity_unavailable", retry: "5"},
+		{name: "identity provider unavailable, no time given", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
+			return auth.Identity{}, fmt.Errorf("sign in: %w", auth.ErrUnavailable)
+		}}, body: body("bob", "x"), status: 503, code: "identity_unavailable", retry: "1"},
 		{name: "challenge", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, &auth.ChallengeError{Challenge: "NEW_PASSWORD_REQUIRED"}
 		}}, body: body("bob", "x"), status: 401, code: "challenge_required"},
 		{name: "client secret unavailable", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, fmt.Errorf("secret hash: %w", &secrets.UnavailableError{SecretID: "cognito-client", Reason: "throttled", RetryAfter: 4 * time.Second})
-		}}, body: body("bob", "x"), status: 503, code: "secret_unavailable"},
+		}}, body: body("bob", "x"), status: 503, code: "secret_unavailable", retry: "4"},
 		{name: "provider failure", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, errors.New("InternalErrorException: boom at 10.0.0.1")
 		}}, body: body("bob", "x"), status: 500, code: "internal"},
@@ -486,6 +526,9 @@ func TestPasswordMode(t *testing.T) {
 				return
 			}
 			p := checkProblem(t, resp, tt.status, tt.code)
+			if got := resp.Headers["Retry-After"]; got != tt.retry {
+				t.Errorf("Retry-After = %q, want %q", got, tt.retry)
+			}
 			if tt.code == "challenge_required" && !strings.Contains(p.Detail, "NEW_PASSWORD_REQUIRED") {
 				t.Errorf("detail = %q, want it to name the challenge", p.Detail)
 			}
@@ -563,9 +606,11 @@ func TestLogsNothingSensitive(t *testing.T) {
 		}
 		return auth.Identity{}, auth.ErrUnauthenticated
 	}}
-	jwtMode := httpapi.New(src, []platform.Platform{platform.IOS}, httpapi.WithLogger(logger))
+	signedName := auth.DefaultClaimMapping()
+	signedName.Attributes = []auth.Attribute{{Name: "name", Claim: "name"}}
+	jwtMode := httpapi.New(src, []platform.Platform{platform.IOS}, httpapi.WithLogger(logger), httpapi.WithClaims(signedName))
 	pwMode := httpapi.New(src, []platform.Platform{platform.IOS}, httpapi.WithLogger(logger), httpapi.WithPasswords(users))
-	claims := map[string]string{"sub": userID, "email": email}
+	claims := map[string]string{"sub": userID, "email": email, "email_verified": "true", "name": "Name-SENSITIVE-attribute"}
 	withBearer := func(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest {
 		ev.Headers["authorization"] = "Bearer " + bearer
 		return ev
@@ -579,7 +624,9 @@ func TestLogsNothingSensitive(t *testing.T) {
 		ev events.APIGatewayV2HTTPRequest
 	}{
 		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, claims))},
-		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, map[string]string{"email": email}))},
+		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, map[string]string{"email": email, "email_verified": "true"}))},
+		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, map[string]string{"email": email, "email_verified": "false"}))},
+		{jwtMode, withBearer(jwtEvent(`{"platform":"ios"}`, map[string]string{"sub": userID, "email": email, "email_verified": "false"}))},
 		{jwtMode, withBearer(jwtEvent(`{"platform":"android"}`, claims))},
 		{jwtMode, withBearer(jwtEvent(`{"platform":"ios","user_id":"`+userID+`"}`, claims))},
 		{jwtMode, withBearer(jwtEvent(`{"platform":"`+email+`"}`, claims))},

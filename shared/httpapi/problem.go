@@ -4,8 +4,11 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -25,6 +28,7 @@ const (
 	CodeMethodNotAllowed    Code = "method_not_allowed"
 	CodeTooManyRequests     Code = "too_many_requests"
 	CodeSecretUnavailable   Code = "secret_unavailable"
+	CodeIdentityUnavailable Code = "identity_unavailable"
 	CodeInternal            Code = "internal"
 
 	// CodeOK is not a failure: it is what the request log says of a success.
@@ -48,7 +52,18 @@ var problemMeta = map[Code]struct {
 	CodeMethodNotAllowed:    {http.StatusMethodNotAllowed, "Method not allowed"},
 	CodeTooManyRequests:     {http.StatusTooManyRequests, "Too many sign-in attempts"},
 	CodeSecretUnavailable:   {http.StatusServiceUnavailable, "The platform secret is unavailable"},
+	CodeIdentityUnavailable: {http.StatusServiceUnavailable, "The identity provider is unavailable"},
 	CodeInternal:            {http.StatusInternalServerError, "Internal error"},
+}
+
+// Codes returns every failure code the API answers with, in the order the
+// API documents them (by status).
+func Codes() []Code {
+	codes := slices.Collect(maps.Keys(problemMeta))
+	slices.SortFunc(codes, func(a, b Code) int {
+		return cmp.Or(cmp.Compare(problemMeta[a].status, problemMeta[b].status), cmp.Compare(a, b))
+	})
+	return codes
 }
 
 // Problem is an RFC 9457 problem details object with this API's code. The

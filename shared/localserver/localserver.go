@@ -101,7 +101,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && (s.origins[origin] || s.origins["*"]) {
 		w.Header().Set("Access-Control-Allow-Origin", origin)
-		w.Header().Set("Access-Control-Expose-Headers", httpapi.RequestIDHeader)
+		// Retry-After is not a CORS-safelisted header: without this a
+		// webview's client could not honour it.
+		w.Header().Set("Access-Control-Expose-Headers", httpapi.RequestIDHeader+", Retry-After")
 		w.Header().Add("Vary", "Origin")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			// A preflight: the gateway answers it without calling the

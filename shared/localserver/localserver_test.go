@@ -250,6 +250,14 @@ func TestCORS(t *testing.T) {
 			if resp.StatusCode != tt.status || resp.Header.Get("Access-Control-Allow-Origin") != tt.allow {
 				t.Errorf("got %d, Access-Control-Allow-Origin %q; want %d, %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), tt.status, tt.allow)
 			}
+			// The client reads the request id and honours Retry-After.
+			wantExpose := ""
+			if tt.allow != "" {
+				wantExpose = "X-Request-Id, Retry-After"
+			}
+			if got := resp.Header.Get("Access-Control-Expose-Headers"); got != wantExpose {
+				t.Errorf("Access-Control-Expose-Headers = %q, want %q", got, wantExpose)
+			}
 		})
 	}
 }

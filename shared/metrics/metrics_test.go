@@ -323,8 +323,8 @@ func TestNoIdentifierInMetrics(t *testing.T) {
 
 	secretsSeen := []string{"s3cr3t-ios-value"}
 	for _, ev := range []events.APIGatewayV2HTTPRequest{
-		jwtEvent("iPhone", map[string]string{"sub": "user-9f8e7d", "email": "zed.unique@example.com"}),
-		jwtEvent("IPAD", map[string]string{"email": "only.email.unique@example.com"}),
+		jwtEvent("iPhone", map[string]string{"sub": "user-9f8e7d", "email": "zed.unique@example.com", "email_verified": "true"}),
+		jwtEvent("IPAD", map[string]string{"email": "only.email.unique@example.com", "email_verified": "true"}),
 		jwtEvent("Windows Phone 7 by user-9f8e7d", map[string]string{"sub": "user-9f8e7d"}),
 		jwtEvent(strings.Repeat("x", 5000), map[string]string{"sub": "user-9f8e7d"}),
 	} {

@@ -18,14 +18,16 @@
 // (Cognito access tokens), client_id equal to it; exp in the future; nbf and
 // iat not in the future.
 //
-// Keys are cached for the life of the process and fetched again only for a
-// key ID not in the cache (one fetch at a time, shared by the requests
-// waiting on it). A caller can make that happen with made-up key IDs; that
-// is acceptable for a local server, which is what this is for.
+// Keys are cached for the life of the process and downloaded again for a
+// key ID not in the cache, but at most once per KeyRefreshInterval (30 s)
+// whatever tokens arrive: made-up key IDs cannot make the server hammer the
+// issuer, and a key the issuer newly publishes is accepted within 30 s.
+// One download at a time, shared by the requests waiting on it.
 //
-// The cryptography and JWKS handling are github.com/coreos/go-oidc (on
-// go-jose); this package adds the gateway's audience rule, a stricter nbf,
-// an iat check, lazy discovery and the gateway's flattening of claims.
+// The token checks are github.com/coreos/go-oidc's and the cryptography is
+// go-jose's; this package adds the rate-limited key set, the gateway's
+// audience rule, a stricter nbf, an iat check, lazy discovery and the
+// gateway's flattening of claims.
 package oidc
 
 import (
@@ -72,6 +74,7 @@ type Verifier struct {
 
 	mu       sync.Mutex // held during discovery, so concurrent callers wait for one attempt
 	verifier *gooidc.IDTokenVerifier
+	keys     *keySet
 	lastErr  error
 	lastTry  time.Time
 }
@@ -79,16 +82,18 @@ type Verifier struct {
 // Option configures a Verifier.
 type Option func(*Verifier)
 
-// WithHTTPClient sets the client for discovery and JWKS requests. The
-// default has a 10s timeout, so a hanging issuer cannot hold a request
-// forever.
+// WithHTTPClient sets the client for discovery and JWKS requests. Each
+// request is bounded by the discovery timeout too, so a hanging issuer
+// cannot hold a request forever.
 func WithHTTPClient(c *http.Client) Option { return func(v *Verifier) { v.client = c } }
 
 // WithClock sets the clock that exp, nbf and iat are checked against, and
-// that spaces out discovery retries. Tests pass a fake one.
+// that spaces out discovery retries and key set downloads. Tests pass a
+// fake one.
 func WithClock(now func() time.Time) Option { return func(v *Verifier) { v.now = now } }
 
-// WithDiscoveryTimeout bounds one discovery attempt (default 5s).
+// WithDiscoveryTimeout bounds one discovery attempt and one key set
+// download (default 5s).
 func WithDiscoveryTimeout(d time.Duration) Option {
 	return func(v *Verifier) { v.discoveryTimeout = d }
 }
@@ -129,10 +134,20 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 }
 
 // Discover fetches the issuer's discovery document now, if that has not
-// succeeded yet. Call it at start to learn early that JWT_ISSUER is wrong or
+// succeeded yet, and then its key set, unless that has been downloaded
+// already. Call it at start to learn early that JWT_ISSUER is wrong or
 // down; a failure is not fatal, since Verify tries again.
 func (v *Verifier) Discover(ctx context.Context) error {
-	_, err := v.tokenVerifier(ctx)
+	if _, err := v.tokenVerifier(ctx); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	keys := v.keys
+	v.mu.Unlock()
+	if len(keys.cached()) > 0 {
+		return nil
+	}
+	_, err := keys.refresh(ctx)
 	return err
 }
 
@@ -149,7 +164,10 @@ func (v *Verifier) tokenVerifier(ctx context.Context) (*gooidc.IDTokenVerifier, 
 		return nil, v.lastErr
 	}
 	v.lastTry = now
-	dctx, cancel := context.WithTimeout(ctx, v.discoveryTimeout)
+	// Every caller waiting on the mutex shares this attempt, so it has a
+	// bound of its own rather than the first caller's deadline or
+	// cancellation.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.discoveryTimeout)
 	defer cancel()
 	// go-oidc checks that the document names the same issuer; a mismatch
 	// (often a trailing slash) fails here rather than on every token.
@@ -158,10 +176,15 @@ func (v *Verifier) tokenVerifier(ctx context.Context) (*gooidc.IDTokenVerifier, 
 		v.lastErr = fmt.Errorf("%w: discovery at %s: %v", ErrIssuerUnavailable, v.issuer, err)
 		return nil, v.lastErr
 	}
-	// The key set outlives this call, so its requests get a context of
-	// their own; the client's timeout bounds them.
-	keysCtx := gooidc.ClientContext(context.Background(), v.client)
-	v.verifier = p.VerifierContext(keysCtx, &gooidc.Config{
+	var meta struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := p.Claims(&meta); err != nil || meta.JWKSURI == "" {
+		v.lastErr = fmt.Errorf("%w: discovery at %s: no jwks_uri", ErrIssuerUnavailable, v.issuer)
+		return nil, v.lastErr
+	}
+	v.keys = newKeySet(meta.JWKSURI, v.client, v.now, v.discoveryTimeout, algorithms)
+	v.verifier = gooidc.NewVerifier(v.issuer, v.keys, &gooidc.Config{
 		// The gateway's audience rule (aud, else client_id) is checked in
 		// Verify; go-oidc would insist on aud.
 		SkipClientIDCheck:    true,

@@ -2,7 +2,10 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -152,38 +155,219 @@ func TestVerifyReturnsClaimsAsTheGatewayDoes(t *testing.T) {
 	}
 }
 
+// TestKeyRotation follows an issuer through two key rotations on the fake
+// clock: a key it newly publishes is accepted as soon as the last download
+// of its key set is 30 s old, and not before, and costs one download.
 func TestKeyRotation(t *testing.T) {
-	iss, v, _ := setup(t)
+	iss, v, clk := setup(t)
+	ctx := context.Background()
+	next, third := oidctest.NewKey(t, "ES256"), oidctest.NewKey(t, "RS256")
+	steps := []struct {
+		name        string
+		advance     time.Duration
+		rotateTo    *oidctest.Key // published and signed with first, if set
+		ok          bool
+		wantFetches int
+	}{
+		{name: "first key", ok: true, wantFetches: 1},
+		{name: "first key again: cached", ok: true, wantFetches: 1},
+		{name: "a newly published key, right after the download: not yet", rotateTo: next, ok: false, wantFetches: 1},
+		{name: "the new key just before 30 s: not yet, and no download", advance: oidc.KeyRefreshInterval - time.Nanosecond, ok: false, wantFetches: 1},
+		{name: "the new key at 30 s: downloaded and accepted", advance: time.Nanosecond, ok: true, wantFetches: 2},
+		{name: "the new key again: cached", ok: true, wantFetches: 2},
+		{name: "a key published long after the last download: accepted at once", advance: 10 * time.Minute, rotateTo: third, ok: true, wantFetches: 3},
+	}
+	for _, st := range steps {
+		clk.Advance(st.advance)
+		if st.rotateTo != nil {
+			iss.Publish(st.rotateTo)
+			iss.SignWith(st.rotateTo)
+		}
+		_, err := v.Verify(ctx, iss.Sign(t, iss.Claims(audience, "u")))
+		if st.ok && err != nil {
+			t.Fatalf("%s: got %v, want the token accepted", st.name, err)
+		}
+		if !st.ok && !errors.Is(err, oidc.ErrInvalidToken) {
+			t.Fatalf("%s: got %v, want ErrInvalidToken", st.name, err)
+		}
+		if got := iss.JWKSFetches(); got != st.wantFetches {
+			t.Fatalf("%s: JWKS fetches = %d, want %d", st.name, got, st.wantFetches)
+		}
+	}
+}
+
+// TestKeySetDownloadsAtMostOncePerInterval sends bursts of bad tokens, each
+// naming a key the verifier has not seen, 50 at a time and all at once:
+// whatever arrives, the issuer's key set is downloaded at most once per
+// 30 s, and the requests waiting on a download share it.
+func TestKeySetDownloadsAtMostOncePerInterval(t *testing.T) {
+	iss, v, clk := setup(t)
 	ctx := context.Background()
 	if _, err := v.Verify(ctx, iss.Sign(t, iss.Claims(audience, "u"))); err != nil {
-		t.Fatalf("first key: %v", err)
+		t.Fatal(err)
 	}
-	if got := iss.JWKSFetches(); got != 1 {
-		t.Fatalf("JWKS fetches after the first token: got %d, want 1", got)
+	strangers := []*oidctest.Key{oidctest.NewKey(t, "ES256"), oidctest.NewKey(t, "ES256")}
+	good := iss.Sign(t, iss.Claims(audience, "u"))
+	parts := strings.Split(good, ".")
+	// badToken i is a different lie each time: a key the issuer never
+	// published, a made-up key ID on a real signature, a tampered one, or
+	// no JWT at all.
+	badToken := func(i int) string {
+		switch i % 4 {
+		case 0:
+			c := iss.Claims(audience, "u")
+			c["jti"] = i
+			return strangers[i%2].Sign(t, c)
+		case 1:
+			h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"made-up-` + strconv.Itoa(i) + `"}`))
+			return h + "." + parts[1] + "." + parts[2]
+		case 2:
+			return "not.a.jwt-" + strconv.Itoa(i)
+		default:
+			h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES256","kid":"` + strings.Repeat("k", i) + `"}`))
+			return h + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(make([]byte, 64))
+		}
 	}
-	if _, err := v.Verify(ctx, iss.Sign(t, iss.Claims(audience, "u"))); err != nil {
-		t.Fatalf("first key again: %v", err)
+	burst := func(round int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for i := range 50 {
+			wg.Go(func() {
+				if _, err := v.Verify(ctx, badToken(round*50+i)); !errors.Is(err, oidc.ErrInvalidToken) {
+					t.Errorf("bad token %d: got %v, want ErrInvalidToken", i, err)
+				}
+			})
+		}
+		wg.Wait()
 	}
-	if got := iss.JWKSFetches(); got != 1 {
-		t.Fatalf("JWKS fetches for a known key: got %d, want 1 (keys are cached)", got)
+	steps := []struct {
+		name        string
+		advance     time.Duration
+		wantFetches int
+	}{
+		{name: "right after the first download", wantFetches: 1},
+		{name: "29 s later", advance: 29 * time.Second, wantFetches: 1},
+		{name: "30 s after the first download: one more", advance: time.Second, wantFetches: 2},
+		{name: "at the same instant", wantFetches: 2},
+		{name: "an hour later: one more", advance: time.Hour, wantFetches: 3},
 	}
+	for round, st := range steps {
+		clk.Advance(st.advance)
+		burst(round)
+		if got := iss.JWKSFetches(); got != st.wantFetches {
+			t.Fatalf("%s: 50 bad tokens made the JWKS fetches %d, want %d", st.name, got, st.wantFetches)
+		}
+	}
+	// A good token still passes, from the cache.
+	if _, err := v.Verify(ctx, iss.Sign(t, iss.Claims(audience, "u"))); err != nil || iss.JWKSFetches() != 3 {
+		t.Fatalf("good token after the bursts: %v, fetches %d; want accepted from the cache", err, iss.JWKSFetches())
+	}
+}
 
-	// The issuer rotates to a new key, of the other algorithm; a token
-	// naming it makes the verifier fetch the JWKS again.
+// TestKeySetDownloadFailure: a failed download counts as one (the issuer
+// is not asked again within 30 s) and keeps the keys already known.
+func TestKeySetDownloadFailure(t *testing.T) {
+	iss, v, clk := setup(t)
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, iss.Sign(t, iss.Claims(audience, "u"))); err != nil {
+		t.Fatal(err)
+	}
+	known := iss.Sign(t, iss.Claims(audience, "u"))
 	next := oidctest.NewKey(t, "ES256")
 	iss.Publish(next)
 	iss.SignWith(next)
+	rotated := iss.Sign(t, iss.Claims(audience, "u"))
+
+	clk.Advance(oidc.KeyRefreshInterval)
+	iss.SetDown(true)
+	if _, err := v.Verify(ctx, rotated); !errors.Is(err, oidc.ErrInvalidToken) {
+		t.Fatalf("new key with the issuer down: got %v, want ErrInvalidToken", err)
+	}
+	if _, err := v.Verify(ctx, known); err != nil {
+		t.Fatalf("known key after a failed download: got %v, want it still accepted", err)
+	}
+	iss.SetDown(false)
+	clk.Advance(oidc.KeyRefreshInterval - time.Nanosecond)
+	if _, err := v.Verify(ctx, rotated); !errors.Is(err, oidc.ErrInvalidToken) || iss.JWKSFetches() != 1 {
+		t.Fatalf("within 30 s of the failed download: got %v and %d fetches, want refused without a download", err, iss.JWKSFetches())
+	}
+	clk.Advance(time.Nanosecond)
+	if _, err := v.Verify(ctx, rotated); err != nil || iss.JWKSFetches() != 2 {
+		t.Fatalf("30 s after the failed download: got %v and %d fetches, want accepted after one download", err, iss.JWKSFetches())
+	}
+}
+
+// TestKeySetDownloadIsShared holds a download in flight. A request that
+// gives up waiting on it (its context ends) does not cut it short for the
+// others: they get the new key, and the download is not repeated.
+func TestKeySetDownloadIsShared(t *testing.T) {
+	iss, v, clk := setup(t)
+	ctx := context.Background()
 	if _, err := v.Verify(ctx, iss.Sign(t, iss.Claims(audience, "u"))); err != nil {
-		t.Fatalf("rotated key: %v", err)
+		t.Fatal(err)
+	}
+	next := oidctest.NewKey(t, "ES256")
+	iss.Publish(next)
+	iss.SignWith(next)
+	tok := iss.Sign(t, iss.Claims(audience, "u"))
+	clk.Advance(oidc.KeyRefreshInterval)
+	open := iss.HoldJWKS()
+	defer open()
+
+	quitter, quit := context.WithCancel(ctx)
+	quitterDone := make(chan error, 1)
+	go func() {
+		_, err := v.Verify(quitter, tok)
+		quitterDone <- err
+	}()
+	for iss.JWKSFetches() < 2 {
+		time.Sleep(time.Millisecond) // until the download reaches the issuer
+	}
+	waiters := make(chan error, 5)
+	for range cap(waiters) {
+		go func() {
+			_, err := v.Verify(ctx, tok)
+			waiters <- err
+		}()
+	}
+	quit()
+	// (go-oidc passes the cause on as text only.)
+	if err := <-quitterDone; !errors.Is(err, oidc.ErrInvalidToken) || !strings.Contains(err.Error(), context.Canceled.Error()) {
+		t.Errorf("the request that gave up: got %v, want ErrInvalidToken for its cancellation", err)
+	}
+	open()
+	for range cap(waiters) {
+		if err := <-waiters; err != nil {
+			t.Errorf("a request waiting on the same download: got %v, want the new key accepted", err)
+		}
 	}
 	if got := iss.JWKSFetches(); got != 2 {
-		t.Fatalf("JWKS fetches after the rotation: got %d, want 2", got)
+		t.Errorf("JWKS fetches = %d, want 2: one shared download", got)
 	}
-	if _, err := v.Verify(ctx, iss.Sign(t, iss.Claims(audience, "u"))); err != nil {
-		t.Fatalf("rotated key again: %v", err)
-	}
-	if got := iss.JWKSFetches(); got != 2 {
-		t.Fatalf("JWKS fetches for the rotated key once known: got %d, want 2", got)
+}
+
+// TestANewKeyIsNeverServedAFinishedDownload is the regression test of
+// TestKeyRotation's old flake. go-oidc's RemoteKeySet woke the requests
+// waiting on a download before it stored the keys and freed its in-flight
+// slot, so a request that came in between (easy on a busy machine) joined
+// the finished download and got the key set from before it: a new key
+// was refused. Here each round's request comes right after the previous
+// download returned, which is when that window was open.
+func TestANewKeyIsNeverServedAFinishedDownload(t *testing.T) {
+	iss, v, clk := setup(t)
+	ctx := context.Background()
+	for round := range 200 {
+		k := oidctest.NewKey(t, "ES256")
+		iss.Publish(k)
+		iss.SignWith(k)
+		tok := iss.Sign(t, iss.Claims(audience, "u"))
+		clk.Advance(oidc.KeyRefreshInterval)
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Fatalf("round %d: a key published before the download was refused: %v", round, err)
+		}
+		if got := iss.JWKSFetches(); got != round+1 {
+			t.Fatalf("round %d: JWKS fetches = %d, want %d", round, got, round+1)
+		}
 	}
 }
 

@@ -96,8 +96,10 @@ func WithMaxStale(d time.Duration) Option {
 }
 
 // WithAttemptTimeout bounds each GetSecretValue call, so that a hung
-// endpoint cannot eat the invocation's timeout. The caller's context
-// deadline, when sooner, bounds it too. Values <= 0 leave the default.
+// endpoint cannot eat the invocation's timeout. The call is shared by every
+// caller waiting for the same secret, so this is its only bound: a caller
+// whose own deadline comes sooner stops waiting then, and the call goes on
+// for the others. Values <= 0 leave the default.
 func WithAttemptTimeout(d time.Duration) Option {
 	return func(c *Cache) {
 		if d > 0 {
@@ -217,7 +219,9 @@ func (c *Cache) Get(ctx context.Context, ref Ref) ([]byte, error) {
 		return c.value(s, ref, now)
 	case <-ctx.Done():
 		// The fetch goes on for the others waiting on it, bounded by the
-		// attempt timeout; this caller has run out of time.
+		// attempt timeout, and stores what it gets; this caller has run out
+		// of time. Its giving up changes no state: only a failure of the
+		// fetch itself arms the backoff.
 		reason := ReasonTimeout
 		if errors.Is(ctx.Err(), context.Canceled) {
 			reason = ReasonCanceled
@@ -287,7 +291,7 @@ func (c *Cache) fetch(ctx context.Context, id string, armBackoff bool) (*state, 
 	callCtx, cancel := c.attemptContext(ctx)
 	defer cancel()
 	start := time.Now()
-	out, err := c.client.GetSecretValue(callCtx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	out, err := c.client.GetSecretValue(callCtx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String("AWSCURRENT")})
 	took := time.Since(start)
 	var val *version
 	if err == nil {
@@ -346,16 +350,15 @@ func (c *Cache) fetch(ctx context.Context, id string, armBackoff bool) (*state, 
 	return s, uerr
 }
 
-// attemptContext bounds one call by the attempt timeout and the caller's
-// deadline, whichever is sooner. It is detached from the caller's
-// cancellation: other callers may be waiting on the same flight, and each
-// of them stops waiting at its own deadline.
+// attemptContext bounds one call by the attempt timeout alone. The call
+// belongs to the flight, not to the caller that happened to start it:
+// other callers may be waiting on it, each until its own deadline, and if
+// the leader's shorter deadline or cancellation cut it short, all of them
+// would fail, and the cut call would arm the backoff as if Secrets Manager
+// had failed. So the leader's deadline and cancellation are both left out;
+// its values (for the SDK's logging and tracing) are kept.
 func (c *Cache) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	deadline := time.Now().Add(c.attemptTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	return context.WithTimeout(context.WithoutCancel(ctx), c.attemptTimeout)
 }
 
 // fallback answers when no fresh value can be had: the stale value if it is

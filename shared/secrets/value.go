@@ -1,6 +1,7 @@
 // Turning a GetSecretValue answer into the values refs ask for: the whole
-// SecretString, or one field of it when it is a JSON object. Errors here say
-// what is wrong with a value and never show any of it.
+// SecretString (or, for a rotated value, its "secret" field), or one field
+// of it when it is a JSON object. Errors here say what is wrong with a value
+// and never show any of it.
 
 package secrets
 
@@ -21,6 +22,7 @@ type version struct {
 	whole     []byte            // the SecretString as stored
 	fields    map[string][]byte // its string fields, when it is a JSON object; nil otherwise
 	other     map[string]bool   // its fields that are not strings
+	rotated   bool              // a rotation function's value: the whole secret is its "secret" field
 	warned    sync.Map          // keys whose error was logged, so it is logged once per version
 }
 
@@ -50,14 +52,31 @@ func parseVersion(out *secretsmanager.GetSecretValueOutput) (*version, error) {
 					v.other[k] = true
 				}
 			}
+			_, v.rotated = raw[RotatedIDField]
 		}
 	}
 	return v, nil
 }
 
-// get returns the whole value for key "", else the JSON field key.
+// ValueOf returns what key asks for in a GetSecretValue answer, as the cache
+// reads it: for key "" the whole SecretString, or the "secret" field of a
+// rotated value; otherwise that field of a JSON SecretString. Its errors
+// wrap ErrInvalidValue and never show the value.
+func ValueOf(out *secretsmanager.GetSecretValueOutput, key string) ([]byte, error) {
+	v, err := parseVersion(out)
+	if err != nil {
+		return nil, err
+	}
+	return v.get(key)
+}
+
+// get returns the whole value for key "", else the JSON field key. A
+// rotated value's whole value is its secret: the reader of a stack whose
+// secrets were plain text reads on unchanged once rotation has run.
 func (v *version) get(key string) ([]byte, error) {
-	if key == "" {
+	if key == "" && v.rotated {
+		key = RotatedSecretField
+	} else if key == "" {
 		return v.whole, nil
 	}
 	if v.fields == nil {

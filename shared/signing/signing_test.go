@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,57 @@ func TestUserJWTRefuses(t *testing.T) {
 	}
 	if _, _, err := signing.UserJWT(nil, "u", "", now, time.Hour); !errors.Is(err, signing.ErrNoSecret) {
 		t.Errorf("no secret: err = %v, want ErrNoSecret", err)
+	}
+}
+
+// TestUserJWTAttributes checks that signed attributes sit at the top level
+// of the payload beside the identity, and that none can take the place of
+// one of the JWT's own claims.
+func TestUserJWTAttributes(t *testing.T) {
+	secret := []byte("platform-secret")
+	now := time.Date(2026, 11, 25, 15, 4, 5, 0, time.UTC)
+	tok, _, err := signing.UserJWT(secret, "u-123", "a@example.com", now, time.Hour,
+		signing.WithAttributes(map[string]string{"name": "Zoë", "plan": "enterprise", "company_id": "42"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return secret, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(func() time.Time { return now }))
+	if err != nil {
+		t.Fatalf("verify with the platform secret: %v", err)
+	}
+	want := jwt.MapClaims{
+		"user_id": "u-123", "email": "a@example.com", "iat": float64(now.Unix()), "exp": float64(now.Add(time.Hour).Unix()),
+		"name": "Zoë", "plan": "enterprise", "company_id": "42",
+	}
+	if got := parsed.Claims.(jwt.MapClaims); !reflect.DeepEqual(got, want) {
+		t.Errorf("claims = %v\nwant     %v", got, want)
+	}
+
+	for _, attrs := range []map[string]string{nil, {}} {
+		tok, _, err := signing.UserJWT(secret, "u-123", "", now, time.Hour, signing.WithAttributes(attrs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, _ := jwt.Parse(tok, func(*jwt.Token) (any, error) { return secret, nil })
+		if got := parsed.Claims.(jwt.MapClaims); len(got) != 3 {
+			t.Errorf("attributes %v: claims = %v, want only user_id, iat, exp", attrs, got)
+		}
+	}
+
+	for _, name := range []string{"user_id", "email", "iat", "exp", "nbf", "iss", "aud", "sub", "jti", "USER_ID", "Email", "Exp"} {
+		if !signing.Reserved(name) {
+			t.Errorf("Reserved(%q) = false, want true", name)
+		}
+		_, _, err := signing.UserJWT(secret, "u-123", "", now, time.Hour, signing.WithAttributes(map[string]string{name: "victim"}))
+		if !errors.Is(err, signing.ErrReservedAttribute) {
+			t.Errorf("attribute %q: err = %v, want ErrReservedAttribute", name, err)
+		}
+	}
+	for _, name := range []string{"name", "plan", "user", "emails", "subscription", "custom:plan"} {
+		if signing.Reserved(name) {
+			t.Errorf("Reserved(%q) = true, want false", name)
+		}
 	}
 }
 

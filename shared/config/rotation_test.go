@@ -1,0 +1,84 @@
+package config_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/intercom-identity/userhash/shared/config"
+	"github.com/intercom-identity/userhash/shared/intercom"
+	"github.com/intercom-identity/userhash/shared/platform"
+	"github.com/intercom-identity/userhash/shared/secrets"
+)
+
+const (
+	iosARN   = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:IosSecret-AbCdEf"
+	webARN   = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:WebSecret-GhIjKl"
+	tokenARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:intercom-token-MnOpQr"
+)
+
+func TestLoadRotation(t *testing.T) {
+	c, err := config.LoadRotation(lookup(map[string]string{
+		"AWS_LAMBDA_RUNTIME_API":   "127.0.0.1:9001",
+		"AWS_LAMBDA_FUNCTION_NAME": "RotateSecretFunction",
+		"IOS_SECRET_ID":            iosARN,
+		"WEB_SECRET_ID":            webARN,
+		"ANDROID_SECRET_ID":        "",
+		"INTERCOM_TOKEN_SECRET_ID": tokenARN + "#token",
+		"LOG_LEVEL":                "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[platform.Platform]string{platform.IOS: iosARN, platform.Web: webARN}
+	if len(c.SecretIDs) != len(want) || c.SecretIDs[platform.IOS] != iosARN || c.SecretIDs[platform.Web] != webARN {
+		t.Errorf("SecretIDs = %v, want %v", c.SecretIDs, want)
+	}
+	if c.IntercomToken != (secrets.Ref{ID: tokenARN, Key: "token"}) {
+		t.Errorf("IntercomToken = %+v", c.IntercomToken)
+	}
+	if c.IntercomAPIURL != intercom.DefaultBaseURL || !c.InLambda || c.FunctionName != "RotateSecretFunction" || c.LogLevel != slog.LevelDebug {
+		t.Errorf("config = %+v", c)
+	}
+
+	eu, err := config.LoadRotation(lookup(map[string]string{
+		"IOS_SECRET_ID": iosARN, "INTERCOM_TOKEN_SECRET_ID": tokenARN, "INTERCOM_API_URL": "https://api.eu.intercom.io/",
+	}))
+	if err != nil || eu.IntercomAPIURL != "https://api.eu.intercom.io" {
+		t.Errorf("the EU host: %q, %v", eu.IntercomAPIURL, err)
+	}
+}
+
+func TestLoadRotationRefuses(t *testing.T) {
+	base := map[string]string{"IOS_SECRET_ID": iosARN, "INTERCOM_TOKEN_SECRET_ID": tokenARN}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"no platform secret", map[string]string{"IOS_SECRET_ID": ""}, "IOS_SECRET_ID: no platform secret to rotate"},
+		{"a field of a shared JSON secret", map[string]string{"IOS_SECRET_ID": iosARN + "#ios"}, `IOS_SECRET_ID: rotation replaces the whole value of a secret, so it cannot rotate field "ios"`},
+		{"one secret for two platforms", map[string]string{"WEB_SECRET_ID": iosARN}, "WEB_SECRET_ID: the same secret as IOS_SECRET_ID"},
+		{"no token secret", map[string]string{"INTERCOM_TOKEN_SECRET_ID": ""}, "INTERCOM_TOKEN_SECRET_ID: not set"},
+		{"the token in a platform's secret", map[string]string{"INTERCOM_TOKEN_SECRET_ID": iosARN + "#token"}, "INTERCOM_TOKEN_SECRET_ID: the same secret as IOS_SECRET_ID"},
+		{"plain http", map[string]string{"INTERCOM_API_URL": "http://api.intercom.io"}, "INTERCOM_API_URL: "},
+		{"not a URL", map[string]string{"INTERCOM_API_URL": "api.intercom.io"}, "INTERCOM_API_URL: "},
+		{"log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL: "},
+		{"white space in an ID", map[string]string{"WEB_SECRET_ID": "a b"}, "WEB_SECRET_ID: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range base {
+				env[k] = v
+			}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			_, err := config.LoadRotation(lookup(env))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error = %v, want one line starting %q", err, tt.wantErr)
+			}
+		})
+	}
+}
