@@ -146,7 +146,10 @@ func (d *doctor) loadConfig(env func(string) (string, bool)) {
 // its callers, which the doctor never does: the local server in jwt mode
 // needs the issuer to verify tokens itself, and an operator checking a
 // deployed stack has no reason to set it. So they are left out, and the
-// configuration is read as password mode's, which needs neither.
+// configuration is read as password mode's, which needs neither. Password
+// mode beside a real secret wants an explicit USERS_FILE, so that a server
+// never signs the public demo users in with it; the doctor signs nobody in
+// and never opens the file, so an unset one is given the default name.
 func doctorEnv(env func(string) (string, bool)) func(string) (string, bool) {
 	return func(name string) (string, bool) {
 		switch name {
@@ -154,6 +157,11 @@ func doctorEnv(env func(string) (string, bool)) func(string) (string, bool) {
 			return string(config.ModePassword), true
 		case "JWT_ISSUER", "JWT_AUDIENCE":
 			return "", false
+		case "USERS_FILE":
+			if v, ok := env(name); ok && v != "" {
+				return v, true
+			}
+			return config.DefaultUsersFile, true
 		}
 		return env(name)
 	}
