@@ -97,7 +97,9 @@ $(TOOLS)/aws-lambda-rie@$(RIE_VERSION):
 
 # Runs EVENT through the bootstrap, built for this machine, inside the real
 # Lambda runtime API, with no Docker. The function reads its configuration
-# (AUTH_MODE, *_SECRET_ID, AWS_REGION, credentials) from your environment.
+# (AUTH_MODE, *_SECRET_ID, AWS_REGION, and credentials in AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN: the Lambda build reads no
+# profile) from your environment.
 # The answer goes to stdout, the emulator's log to stderr; the exit status is
 # non-zero when the invocation fails (a failed init, an event the runtime
 # cannot decode), not when the function answers 4xx.

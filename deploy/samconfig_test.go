@@ -5,34 +5,22 @@
 package deploy_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/intercom-identity/userhash/internal/testenv"
+	"github.com/BurntSushi/toml"
 )
 
-// loadSamconfig reads samconfig.toml with Python's tomllib: Go's standard
-// library has no TOML reader, and python3 is already a test dependency
-// (moto_server, cfn-lint).
+// loadSamconfig reads samconfig.toml as SAM CLI does: as TOML 1.0, which
+// Go's standard library has no reader for.
 func loadSamconfig(t *testing.T) map[string]any {
 	t.Helper()
-	testenv.NotShort(t, "reads samconfig.toml with python3")
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatalf("python3 is not installed; it reads samconfig.toml here, as SAM CLI does: %v", err)
-	}
-	out, err := exec.Command(py, "-c", "import json, sys, tomllib; json.dump(tomllib.load(open(sys.argv[1], 'rb')), sys.stdout)", "../samconfig.toml").Output()
-	if err != nil {
-		t.Fatalf("samconfig.toml is not valid TOML: %v", err)
-	}
 	var cfg map[string]any
-	if err := json.Unmarshal(out, &cfg); err != nil {
-		t.Fatal(err)
+	if _, err := toml.DecodeFile("../samconfig.toml", &cfg); err != nil {
+		t.Fatalf("samconfig.toml is not valid TOML: %v", err)
 	}
 	return cfg
 }

@@ -15,9 +15,9 @@ import (
 	"syscall"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/intercom-identity/userhash/shared/awsenv"
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/rotation"
 )
@@ -42,17 +42,14 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Load(ctx, cfg.AWS)
 	if err != nil {
-		return fmt.Errorf("AWS configuration: %w", err)
-	}
-	if awsCfg.Region == "" {
-		return errors.New("AWS_REGION: the rotation function needs an AWS region; set AWS_REGION")
+		return err
 	}
 	// The SDK's own retries stay on: the calls are few, each is
 	// idempotent (PutSecretValue by its ClientRequestToken), and the
 	// rotation bounds every one by the invocation's deadline.
-	r := rotation.New(secretsmanager.NewFromConfig(awsCfg), rotation.Config{
+	r := rotation.New(secretsmanager.NewFromConfig(awsCfg.SecretsManager()), rotation.Config{
 		Secrets:        cfg.SecretIDs,
 		IntercomToken:  cfg.IntercomToken,
 		IntercomAPIURL: cfg.IntercomAPIURL,

@@ -3,8 +3,9 @@
 // The local server's wiring: the same handler over plain HTTP, with bearer
 // tokens verified here (no gateway in front) and the users file for
 // password mode. The Lambda build (-tags lambda.norpc, as SAM's build target
-// passes) leaves all of it out: the bootstrap carries no HTTP server, no
-// OIDC client and no JOSE library it would never use.
+// passes) leaves this file out, and with it shared/localserver,
+// shared/oidc, go-oidc and go-jose: the gateway verifies tokens in AWS.
+// deploy/layout_test.go holds the bootstrap to that.
 
 package main
 

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,9 +14,8 @@ import (
 	"syscall"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/intercom-identity/userhash/shared/awsenv"
 	"github.com/intercom-identity/userhash/shared/cognito"
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/httpapi"
@@ -53,11 +51,13 @@ func run() error {
 	if cfg.InLambda {
 		metricsOut = os.Stdout
 	}
-	rec := metrics.New(metricsOut, metrics.WithDimension("FunctionName", cfg.FunctionName))
+	rec := metrics.New(metricsOut, metrics.WithFunctionName(cfg.FunctionName))
+	// The local server's last cache counts when it shuts down; in Lambda
+	// lambda.Start never returns, and the next request's line carries them.
 	defer rec.Flush()
 	var cache *secrets.Cache
 	if cfg.UsesSecretsManager() {
-		cache = secrets.NewCache(secrets.NewClient(awsCfg),
+		cache = secrets.NewCache(secrets.NewClient(awsCfg.SecretsManager()),
 			secrets.WithTTL(cfg.SecretCacheTTL),
 			secrets.WithMaxStale(cfg.SecretMaxStale),
 			secrets.WithLogger(logger),
@@ -89,21 +89,14 @@ func run() error {
 	return serveLocal(ctx, cfg, h, logger)
 }
 
-// loadAWS loads the AWS configuration once per execution environment, and
-// only when something needs AWS: a local run on literal secrets and the
+// loadAWS builds the AWS configuration once per execution environment,
+// and only when something needs AWS: a local run on literal secrets and the
 // users file needs no credentials and no region.
-func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
+func loadAWS(ctx context.Context, cfg config.Config) (awsenv.Config, error) {
 	if !cfg.UsesSecretsManager() && !cfg.UsesCognito() {
-		return aws.Config{}, nil
+		return awsenv.Config{}, nil
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
-	}
-	if awsCfg.Region == "" {
-		return aws.Config{}, errors.New("AWS_REGION: *_SECRET_ID and COGNITO_CLIENT_ID need an AWS region; set AWS_REGION")
-	}
-	return awsCfg, nil
+	return awsenv.Load(ctx, cfg.AWS)
 }
 
 // platformSecrets serves each platform's secret: through the cache for
@@ -128,23 +121,21 @@ func secretRefs(cfg config.Config) []secrets.Ref {
 			refs = append(refs, s.Ref)
 		}
 	}
-	if cfg.CognitoClientSecretID != "" {
-		ref, _ := secrets.ParseRef(cfg.CognitoClientSecretID) // config.Load checked it
-		refs = append(refs, ref)
+	if cfg.CognitoClientSecret.ID != "" {
+		refs = append(refs, cfg.CognitoClientSecret)
 	}
 	return refs
 }
 
 // passwordChecker signs users in with Cognito when COGNITO_CLIENT_ID is
 // set, and against the local users file otherwise.
-func passwordChecker(cfg config.Config, awsCfg aws.Config, cache *secrets.Cache) (httpapi.PasswordChecker, error) {
+func passwordChecker(cfg config.Config, awsCfg awsenv.Config, cache *secrets.Cache) (httpapi.PasswordChecker, error) {
 	if cfg.UsesCognito() {
 		opts := []cognito.Option{cognito.WithClaimMapping(cfg.Claims)}
-		if cfg.CognitoClientSecretID != "" {
-			ref, _ := secrets.ParseRef(cfg.CognitoClientSecretID) // config.Load checked it
-			opts = append(opts, cognito.WithClientSecret(cache, ref))
+		if cfg.CognitoClientSecret.ID != "" {
+			opts = append(opts, cognito.WithClientSecret(cache, cfg.CognitoClientSecret))
 		}
-		return cognito.New(cognito.NewClient(awsCfg), cfg.CognitoClientID, opts...), nil
+		return cognito.New(cognito.NewClient(awsCfg.Cognito()), cfg.CognitoClientID, opts...), nil
 	}
 	return usersFile(cfg)
 }

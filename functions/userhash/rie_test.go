@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intercom-identity/userhash/internal/testenv"
 
@@ -113,35 +114,47 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 			if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
 				t.Fatalf("body %s: %v", resp.Body, err)
 			}
+			// The JWT and its expiry are checked below, against the token's
+			// own claims; everything else must be exactly this.
 			want := success{
 				Platform: tt.Platform, UserID: tt.UserID, Email: tt.Email,
 				UserHash: independentHash(rieSecrets[tt.Platform], tt.HashOver),
-				UserJWT:  got.UserJWT, Expires: got.Expires,
 			}
+			jwtPart := success{UserJWT: got.UserJWT, Expires: got.Expires}
+			got.UserJWT, got.Expires = "", ""
 			if got != want {
 				t.Errorf("body = %+v\nwant   %+v", got, want)
 			}
-			if (got.UserJWT != "") != (tt.UserID != "") {
-				t.Fatalf("user_jwt present = %v, want %v (only with a user_id)", got.UserJWT != "", tt.UserID != "")
+			if (jwtPart.UserJWT != "") != (tt.UserID != "") || (jwtPart.Expires != "") != (tt.UserID != "") {
+				t.Fatalf("user_jwt %q, user_jwt_expires_at %q; want both only with a user_id", jwtPart.UserJWT, jwtPart.Expires)
 			}
-			if got.UserJWT != "" {
+			if jwtPart.UserJWT != "" {
 				claims := jwt.MapClaims{}
-				if _, err := jwt.ParseWithClaims(got.UserJWT, claims, func(*jwt.Token) (any, error) { return []byte(rieSecrets[tt.Platform]), nil },
+				if _, err := jwt.ParseWithClaims(jwtPart.UserJWT, claims, func(*jwt.Token) (any, error) { return []byte(rieSecrets[tt.Platform]), nil },
 					jwt.WithValidMethods([]string{"HS256"})); err != nil {
-					t.Errorf("user_jwt does not verify with the %s secret: %v", tt.Platform, err)
-				} else {
-					// Exactly user_id, iat, exp, the email when one is
-					// known (never an unverified one) and the attributes.
-					want := map[string]any{"user_id": tt.UserID, "iat": claims["iat"], "exp": claims["exp"]}
-					if tt.Email != "" {
-						want["email"] = tt.Email
-					}
-					for k, v := range tt.Attributes {
-						want[k] = v
-					}
-					if !reflect.DeepEqual(map[string]any(claims), want) {
-						t.Errorf("user_jwt claims = %v, want %v", claims, want)
-					}
+					t.Fatalf("user_jwt does not verify with the %s secret: %v", tt.Platform, err)
+				}
+				// Exactly user_id, iat, exp, the email when one is known
+				// (never an unverified one) and the attributes.
+				want := map[string]any{"user_id": tt.UserID, "iat": claims["iat"], "exp": claims["exp"]}
+				if tt.Email != "" {
+					want["email"] = tt.Email
+				}
+				for k, v := range tt.Attributes {
+					want[k] = v
+				}
+				if !reflect.DeepEqual(map[string]any(claims), want) {
+					t.Errorf("user_jwt claims = %v, want %v", claims, want)
+				}
+				// USER_JWT_TTL is unset: one hour, in whole seconds, and the
+				// response's expiry is the token's exp in RFC 3339 UTC.
+				iat, _ := claims["iat"].(float64)
+				exp, _ := claims["exp"].(float64)
+				if exp-iat != 3600 {
+					t.Errorf("user_jwt exp - iat = %v s, want 3600 (USER_JWT_TTL's default of 1h)", exp-iat)
+				}
+				if want := time.Unix(int64(exp), 0).UTC().Format(time.RFC3339); jwtPart.Expires != want {
+					t.Errorf("user_jwt_expires_at = %q, want the token's exp, %s", jwtPart.Expires, want)
 				}
 			}
 		})

@@ -33,16 +33,20 @@ type coldRun struct {
 	fnOut   string  // what was printed after the invocation began: the function's start, not the emulator's
 }
 
-// coldEnv is what Lambda sets, plus dummy credentials and the fake.
+// coldEnv is what Lambda sets (the execution role's credentials among
+// them), pointed at the fake.
 func coldEnv(smURL, home string) []string {
 	return []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,
 		"AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=bench",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=ASIABENCH",
 		"AWS_SECRET_ACCESS_KEY=bench",
+		"AWS_SESSION_TOKEN=bench-session",
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + smURL,
+		"TZ=:UTC", // as Lambda sets it
 		"AWS_LAMBDA_FUNCTION_NAME=UserHashFunction",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
@@ -88,26 +92,75 @@ func coldStart(rieBin, bootstrap string, env []string, event []byte) (coldRun, e
 	return coldRun{initMs: initMs, firstMs: float64(first.Microseconds()) / 1000, out: all, fnOut: all[mark:]}, nil
 }
 
-// buildBootstraps builds our bootstrap with SAM's build target and the
-// minimal function with the same flags, both for this machine, which the
-// emulator runs natively; and the arm64 bootstrap Lambda gets, for its size.
-func buildBootstraps(dir string) (ours, minimal, arm64 string, err error) {
+// bootstraps are the executables the cold-start ladder runs, built for
+// this machine (the emulator runs them natively), and the arm64 bootstrap
+// Lambda gets, for its size.
+type bootstraps struct {
+	ours, minimal, standin, arm64 string
+	compare                       string // ours at another revision; "" without -compare
+}
+
+// buildBootstraps builds our bootstrap with SAM's build target, the bare
+// function and the stand-in with the same flags, and, if rev is not "",
+// our bootstrap at that git revision, from its own source tree.
+func buildBootstraps(dir, rev string) (b bootstraps, err error) {
 	arch := runtime.GOARCH
-	ours = filepath.Join(dir, "ours", "bootstrap")
-	if err = run("make", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+filepath.Dir(ours), "LAMBDA_ARCH="+arch); err != nil {
+	b.ours = filepath.Join(dir, "ours", "bootstrap")
+	if err = run("make", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+filepath.Dir(b.ours), "LAMBDA_ARCH="+arch); err != nil {
 		return
 	}
-	arm64 = filepath.Join(dir, "arm64", "bootstrap")
-	if err = run("make", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+filepath.Dir(arm64), "LAMBDA_ARCH=arm64"); err != nil {
+	b.arm64 = filepath.Join(dir, "arm64", "bootstrap")
+	if err = run("make", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+filepath.Dir(b.arm64), "LAMBDA_ARCH=arm64"); err != nil {
 		return
 	}
-	minimal = filepath.Join(dir, "minimal", "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", minimal, "./scripts/bench/minimal")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-	if b, e := cmd.CombinedOutput(); e != nil {
-		err = fmt.Errorf("build the minimal function: %v\n%s", e, b)
+	for pkg, out := range map[string]*string{"./scripts/bench/minimal": &b.minimal, "./scripts/bench/standin": &b.standin} {
+		*out = filepath.Join(dir, filepath.Base(pkg), "bootstrap")
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", *out, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+		if out, e := cmd.CombinedOutput(); e != nil {
+			return b, fmt.Errorf("build %s: %v\n%s", pkg, e, out)
+		}
 	}
-	return
+	if rev != "" {
+		src := filepath.Join(dir, "rev")
+		if err = os.MkdirAll(src, 0o755); err != nil {
+			return
+		}
+		if err = run("sh", "-c", "git archive --format=tar \"$0\" | tar -x -C \"$1\"", rev, src); err != nil {
+			return b, fmt.Errorf("-compare %s: %w", rev, err)
+		}
+		b.compare = filepath.Join(dir, "rev-bootstrap", "bootstrap")
+		if err = run("make", "-C", src, "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+filepath.Dir(b.compare), "LAMBDA_ARCH="+arch); err != nil {
+			return b, fmt.Errorf("-compare %s: %w", rev, err)
+		}
+	}
+	return b, nil
+}
+
+// rung is one bootstrap of the cold-start ladder.
+type rung struct {
+	name      string
+	bootstrap string
+	env       []string // added to the common environment
+	fetches   int      // the Secrets Manager calls its cold start must make
+	first     []float64
+	init      []float64
+}
+
+// ladder returns the rungs: the bare function, the stand-in at each step,
+// our bootstrap, and our bootstrap at another revision if there is one.
+func ladder(b bootstraps, rev string) []*rung {
+	rs := []*rung{
+		{name: "bare aws-lambda-go function", bootstrap: b.minimal},
+		{name: "+ our packages linked (binary size, package init)", bootstrap: b.standin, env: []string{"BENCH_STEP=link"}},
+		{name: "+ config, AWS configuration, clients, handler", bootstrap: b.standin, env: []string{"BENCH_STEP=clients"}},
+		{name: "+ the three secrets fetched during init", bootstrap: b.standin, env: []string{"BENCH_STEP=prefetch"}, fetches: 3},
+		{name: "userhash: + the first request through the handler", bootstrap: b.ours, fetches: 3},
+	}
+	if b.compare != "" {
+		rs = append(rs, &rung{name: "userhash at " + rev, bootstrap: b.compare, fetches: 3})
+	}
+	return rs
 }
 
 // emulator returns the RIE that `make tools` builds into .tools/bin.

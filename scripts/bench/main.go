@@ -2,47 +2,53 @@
 // as Markdown, the body of BENCHMARKS.md. Run it from the repository root
 // (make bench does):
 //
-//	go run ./scripts/bench            # everything, about two minutes
-//	go run ./scripts/bench -runs 3    # fewer cold starts
+//	go run ./scripts/bench                  # everything, a minute or two
+//	go run ./scripts/bench -runs 3          # fewer cold starts
+//	go run ./scripts/bench -compare main    # and main's bootstrap beside ours
 //
 // It measures the warm path (the whole handler on a secret cache hit beside
 // a bare HMAC-SHA256), cold starts under the Lambda Runtime Interface
-// Emulator (ours beside a minimal aws-lambda-go function), where our init
-// time goes, the bootstrap's size, and the peak RSS under the load test.
+// Emulator (a ladder from a bare aws-lambda-go function, one init step at a
+// time, to ours), where our init time goes, the bootstrap's size, and the
+// peak RSS under the load test.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-// The goals of issue #6.
+// The goals: issue #6's, and issue #14's cold start. (The 40-allocation
+// goal for the warm path was withdrawn: half of the allocations are
+// golang-jwt's, and cost nothing a user sees.)
 const (
 	goalWarmNs      = 15000
-	goalWarmAllocs  = 40
 	goalColdRatio   = 1.5
 	goalBootstrapMB = 10
 	goalRSSMiB      = 128
 )
 
 func main() {
-	runs := flag.Int("runs", 10, "cold starts of each function")
+	runs := flag.Int("runs", 20, "rounds of cold starts: each starts every bootstrap of the ladder once")
 	rounds := flag.Int("rounds", 5, "rounds of each warm-path benchmark")
+	compare := flag.String("compare", "", "a git revision whose bootstrap joins the cold-start table, for a before and after in one run")
 	flag.Parse()
-	if err := bench(*runs, *rounds); err != nil {
+	if err := bench(*runs, *rounds, *compare); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(runs, rounds int) error {
+func bench(runs, rounds int, compare string) error {
 	if _, err := os.Stat("go.mod"); err != nil {
 		return fmt.Errorf("run from the repository root: %w", err)
 	}
@@ -72,8 +78,7 @@ func bench(runs, rounds int) error {
 	fmt.Printf("| handler, cache hit | %.0f | %.0f |\n", handlerNs, handlerAllocs)
 	fmt.Printf("| raw HMAC-SHA256 | %.0f | %.0f |\n", median(mNs), median(mAllocs))
 	fmt.Printf("| ratio | %.0fx | %s |\n\n", handlerNs/median(mNs), ratioAllocs(handlerAllocs, median(mAllocs)))
-	fmt.Printf("Goal: under %d µs (%s) and under %d allocations (%s).\n\n",
-		goalWarmNs/1000, verdict(handlerNs < goalWarmNs), goalWarmAllocs, verdict(handlerAllocs < goalWarmAllocs))
+	fmt.Printf("Goal: under %d µs (%s).\n\n", goalWarmNs/1000, verdict(handlerNs < goalWarmNs))
 
 	// The bootstraps and cold starts.
 	dir, err := os.MkdirTemp("", "userhash-bench")
@@ -81,7 +86,7 @@ func bench(runs, rounds int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	ours, minimal, arm64, err := buildBootstraps(dir)
+	bins, err := buildBootstraps(dir, compare)
 	if err != nil {
 		return err
 	}
@@ -100,48 +105,60 @@ func bench(runs, rounds int) error {
 		return err
 	}
 	env := coldEnv(srv.URL, home)
-	var oursInit, oursFirst, minInit, minFirst []float64
+	rungs := ladder(bins, compare)
+	// Each round starts the rungs in a new order, so that a machine
+	// slowing down or speeding up within a round favours none of them.
+	order := rand.New(rand.NewPCG(1, 14))
 	for range runs {
-		before := sm.TotalCalls()
-		r, err := coldStart(rie, ours, env, event)
-		if err != nil {
-			return fmt.Errorf("our cold start: %w", err)
+		round := slices.Clone(rungs)
+		order.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
+		for _, r := range round {
+			before := sm.TotalCalls()
+			c, err := coldStart(rie, r.bootstrap, append(slices.Clone(env), r.env...), event)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			if calls := sm.TotalCalls() - before; calls != r.fetches {
+				return fmt.Errorf("%s: the cold start made %d Secrets Manager calls, want %d", r.name, calls, r.fetches)
+			}
+			r.first, r.init = append(r.first, c.firstMs), append(r.init, c.initMs)
 		}
-		if calls := sm.TotalCalls() - before; calls != 3 {
-			return fmt.Errorf("our cold start made %d Secrets Manager calls, want 3 (one per platform)", calls)
-		}
-		oursInit, oursFirst = append(oursInit, r.initMs), append(oursFirst, r.firstMs)
-		r, err = coldStart(rie, minimal, env, event)
-		if err != nil {
-			return fmt.Errorf("the minimal function's cold start: %w", err)
-		}
-		minInit, minFirst = append(minInit, r.initMs), append(minFirst, r.firstMs)
 	}
-	ratio := median(oursFirst) / median(minFirst)
+	bare, ours := rungs[0], rungs[4]
+	ratio := median(ours.first) / median(bare.first)
 	fmt.Println("## Cold start")
 	fmt.Println()
-	fmt.Printf("%d fresh starts of each function under the Lambda Runtime Interface Emulator (`make tools`), alternating, both built with `CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags='-s -w'` for %s/%s. Ours runs in jwt mode and fetches its three secrets during init from a loopback Secrets Manager fake (plain HTTP: no TLS handshake, unlike AWS). Medians in ms.\n\n", runs, runtime.GOOS, runtime.GOARCH)
-	fmt.Println("| | INIT REPORT | first request to response (init included) |")
-	fmt.Println("|---|---:|---:|")
-	fmt.Printf("| userhash | %.1f | %.1f |\n", median(oursInit), median(oursFirst))
-	fmt.Printf("| minimal aws-lambda-go function | %.1f | %.1f |\n", median(minInit), median(minFirst))
-	fmt.Printf("| ratio | %.2fx | %.2fx |\n\n", median(oursInit)/median(minInit), ratio)
-	fmt.Printf("Goal: our first response within %.1fx of the minimal function's (%s).\n\n", goalColdRatio, verdict(ratio <= goalColdRatio))
-	fmt.Printf("Each run, all first responses in ms: userhash %s; minimal %s.\n\n", list(oursFirst), list(minFirst))
+	fmt.Printf("%d rounds; each round starts every bootstrap below once, fresh, under the Lambda Runtime Interface Emulator (`make tools`), in an order shuffled anew each round. All are built with `CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags='-s -w'` for %s/%s and get what Lambda sets (region, the execution role's credentials). The function runs in jwt mode and fetches its three secrets during init from a loopback Secrets Manager fake (plain HTTP: no TLS handshake, unlike AWS). Each rung of the ladder adds one step of our cold start to the one above it: the stand-in (`scripts/bench/standin`) links what the function links and runs its init up to that step, then answers like the bare function. The first response is timed from the invocation's request to its response, the process's start and init included; medians in ms.\n\n", runs, runtime.GOOS, runtime.GOARCH)
+	fmt.Println("| | first response | × bare | this step | INIT REPORT |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for i, r := range rungs {
+		step := ""
+		if i > 0 && i <= 4 {
+			step = fmt.Sprintf("%+.1f", median(r.first)-median(rungs[i-1].first))
+		}
+		fmt.Printf("| %s | %.1f | %.2fx | %s | %.1f |\n", r.name, median(r.first), median(r.first)/median(bare.first), step, median(r.init))
+	}
+	fmt.Println()
+	paired := make([]float64, runs)
+	for i := range paired {
+		paired[i] = ours.first[i] / bare.first[i]
+	}
+	fmt.Printf("Goal: userhash's first response within %.1fx of the bare function's: %.2fx (%s); the median of the %d rounds' own ratios is %.2fx.\n\n",
+		goalColdRatio, ratio, verdict(ratio <= goalColdRatio), runs, median(paired))
+	fmt.Printf("Each round's first responses in ms: userhash %s; bare %s.\n\n", list(ours.first), list(bare.first))
 
-	total, top, fetches, err := initTrace(rie, ours, env, event)
+	total, top, fetches, err := initTrace(rie, bins.ours, env, event)
 	if err != nil {
 		return fmt.Errorf("init trace: %w", err)
 	}
-	fmt.Println("Where our init goes (one more run with `GODEBUG=inittrace=1 LOG_LEVEL=debug`):")
+	fmt.Println("Inside our init (one more run of the real bootstrap with `GODEBUG=inittrace=1 LOG_LEVEL=debug`):")
 	fmt.Println()
 	fmt.Printf("- package initialisation: %.2f ms in all; the heaviest: %s\n", total, strings.Join(top, ", "))
 	fmt.Printf("- each prefetched GetSecretValue (in parallel): %s\n", strings.Join(fetches, ", "))
-	fmt.Println("- the rest of the INIT REPORT is the Go runtime's start, config.Load, the AWS config and the client set-up")
 	fmt.Println()
 
 	// Size.
-	st, err := os.Stat(arm64)
+	st, err := os.Stat(bins.arm64)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func newWarm(repoRoot string) (*warm, error) {
 	}
 	srv := httptest.NewServer(sm)
 	client := secrets.NewClient(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	rec := metrics.New(io.Discard, metrics.WithDimension("FunctionName", "UserHashFunction"))
+	rec := metrics.New(io.Discard, metrics.WithFunctionName("UserHashFunction"))
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cache := secrets.NewCache(client, secrets.WithLogger(logger), secrets.WithObserver(rec.SecretEvent))
 	src := &secrets.Platforms{Cache: cache, Refs: refs}

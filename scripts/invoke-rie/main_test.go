@@ -72,6 +72,6 @@ func TestMakeInvokeRIE(t *testing.T) {
 func buildEnv() []string {
 	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
-		return strings.HasPrefix(name, "AWS_") || slices.Contains(config.Variables, name) || name == "EVENT" || name == "RIE_TASK"
+		return strings.HasPrefix(name, "AWS_") || slices.Contains(config.Variables(), name) || name == "EVENT" || name == "RIE_TASK"
 	})
 }

@@ -21,8 +21,8 @@ import (
 const AttemptTimeout = 2 * time.Second
 
 // NewClient returns a Cognito client for an Authenticator, built from cfg
-// (from config.LoadDefaultConfig, so AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
-// and the usual credential chain apply) and then optFns.
+// (awsenv.Config.Cognito, which applies AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER)
+// and then optFns.
 //
 // It makes at most two attempts, each bounded by AttemptTimeout, with a
 // short pause between them, and never retries a throttle

@@ -1,7 +1,7 @@
 // Package cognito signs users in with a password against an Amazon Cognito
 // user pool (InitiateAuth, USER_PASSWORD_AUTH): password mode in AWS.
 //
-//	client := cognito.NewClient(awsCfg) // two attempts at most, each bounded
+//	client := cognito.NewClient(aws.Cognito()) // aws from awsenv.Load; two attempts at most, each bounded
 //	signIn := cognito.New(client, clientID, // COGNITO_CLIENT_ID
 //		cognito.WithClaimMapping(cfg.Claims),
 //		cognito.WithClientSecret(cache, ref)) // only if the app client has a secret

@@ -56,9 +56,9 @@ type Config struct {
 
 	Claims auth.ClaimMapping
 
-	CognitoClientID       string
-	CognitoClientSecretID string // Secrets Manager ID (or ID#key); empty when the app client has no secret
-	UsersFile             string // USERS_FILE, or DefaultUsersFile where that is allowed; "" where no users file is read
+	CognitoClientID     string
+	CognitoClientSecret secrets.Ref // COGNITO_CLIENT_SECRET_ID; the zero Ref when the app client has no secret
+	UsersFile           string      // USERS_FILE, or DefaultUsersFile where that is allowed; "" where no users file is read
 
 	UserJWTTTL time.Duration // 0: issue no JWT
 
@@ -68,11 +68,13 @@ type Config struct {
 	ListenAddr     string
 	AllowedOrigins []string // local server only; in AWS the gateway does CORS
 	LogLevel       slog.Level
+
+	AWS AWS // the region, credentials and endpoints for the AWS clients
 }
 
 // UsesSecretsManager reports whether any secret is read from Secrets Manager.
 func (c Config) UsesSecretsManager() bool {
-	if c.CognitoClientSecretID != "" {
+	if c.CognitoClientSecret.ID != "" {
 		return true
 	}
 	for _, s := range c.Secrets {
@@ -108,17 +110,16 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		return v
 	}
 	c := Config{
-		InLambda:              env("AWS_LAMBDA_RUNTIME_API") != "",
-		FunctionName:          env("AWS_LAMBDA_FUNCTION_NAME"),
-		Mode:                  Mode(strings.ToLower(or(env("AUTH_MODE"), string(ModeJWT)))),
-		Secrets:               map[platform.Platform]PlatformSecret{},
-		Claims:                auth.ClaimMapping{UserID: or(env("USER_ID_CLAIM"), "sub"), Email: or(env("EMAIL_CLAIM"), "email")},
-		CognitoClientID:       env("COGNITO_CLIENT_ID"),
-		CognitoClientSecretID: env("COGNITO_CLIENT_SECRET_ID"),
-		UsersFile:             env("USERS_FILE"),
-		JWTIssuer:             env("JWT_ISSUER"),
-		JWTAudience:           env("JWT_AUDIENCE"),
-		ListenAddr:            or(env("LISTEN_ADDR"), "127.0.0.1:3000"),
+		InLambda:        env("AWS_LAMBDA_RUNTIME_API") != "",
+		FunctionName:    env("AWS_LAMBDA_FUNCTION_NAME"),
+		Mode:            Mode(strings.ToLower(or(env("AUTH_MODE"), string(ModeJWT)))),
+		Secrets:         map[platform.Platform]PlatformSecret{},
+		Claims:          auth.ClaimMapping{UserID: or(env("USER_ID_CLAIM"), "sub"), Email: or(env("EMAIL_CLAIM"), "email")},
+		CognitoClientID: env("COGNITO_CLIENT_ID"),
+		UsersFile:       env("USERS_FILE"),
+		JWTIssuer:       env("JWT_ISSUER"),
+		JWTAudience:     env("JWT_AUDIENCE"),
+		ListenAddr:      or(env("LISTEN_ADDR"), "127.0.0.1:3000"),
 	}
 	var err error
 	if c.Mode != ModeJWT && c.Mode != ModePassword {
@@ -153,8 +154,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if err := c.loadSecrets(lookup); err != nil {
 		return Config{}, err
 	}
-	if c.CognitoClientSecretID != "" {
-		if _, err := secrets.ParseRef(c.CognitoClientSecretID); err != nil {
+	if c.AWS, err = LoadAWS(lookup); err != nil {
+		return Config{}, err
+	}
+	if id := env("COGNITO_CLIENT_SECRET_ID"); id != "" {
+		if c.CognitoClientSecret, err = secrets.ParseRef(id); err != nil {
 			return Config{}, fmt.Errorf("COGNITO_CLIENT_SECRET_ID: %v", err)
 		}
 		if c.CognitoClientID == "" {
@@ -291,21 +295,4 @@ func or(v, def string) string {
 		return def
 	}
 	return v
-}
-
-// Variables lists every environment variable Load reads, so that a test can
-// hold the SAM template's environment to what the code understands.
-var Variables = []string{
-	"AUTH_MODE",
-	"IOS_SECRET_ID", "ANDROID_SECRET_ID", "WEB_SECRET_ID",
-	"IOS_SECRET", "ANDROID_SECRET", "WEB_SECRET",
-	"SECRET_CACHE_TTL", "SECRET_MAX_STALE",
-	"USER_ID_CLAIM", "EMAIL_CLAIM", "EMAIL_VERIFIED_CLAIM", "USER_JWT_ATTRIBUTES",
-	"COGNITO_CLIENT_ID", "COGNITO_CLIENT_SECRET_ID",
-	"USERS_FILE",
-	"USER_JWT_TTL",
-	"JWT_ISSUER", "JWT_AUDIENCE",
-	"LISTEN_ADDR", "ALLOWED_ORIGINS",
-	"LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL",
-	"AWS_LAMBDA_FUNCTION_NAME",
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/platform"
+	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
 func lookup(env map[string]string) func(string) (string, bool) {
@@ -20,8 +21,28 @@ func lookup(env map[string]string) func(string) (string, bool) {
 	}
 }
 
+// load runs config.Load over env and checks that every variable it read
+// is one config.Variables lists: these tests take Load down each of its
+// paths, so a variable read on a path that Variables does not reach fails
+// here, whichever test reaches it.
+func load(t *testing.T, env map[string]string) (config.Config, error) {
+	t.Helper()
+	var asked []string
+	c, err := config.Load(func(name string) (string, bool) {
+		asked = append(asked, name)
+		return lookup(env)(name)
+	})
+	listed := config.Variables()
+	for _, name := range asked {
+		if !slices.Contains(listed, name) {
+			t.Errorf("Load read %s, which config.Variables does not list: add a configuration that reaches it to loadConfigurations", name)
+		}
+	}
+	return c, err
+}
+
 func TestLoadDefaults(t *testing.T) {
-	c, err := config.Load(lookup(map[string]string{"AUTH_MODE": "password", "ANDROID_SECRET": "a"}))
+	c, err := load(t, map[string]string{"AUTH_MODE": "password", "ANDROID_SECRET": "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,14 +60,14 @@ func TestLoadDefaults(t *testing.T) {
 }
 
 func TestLoadSecretsManagerInLambda(t *testing.T) {
-	c, err := config.Load(lookup(map[string]string{
+	c, err := load(t, map[string]string{
 		"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
 		"IOS_SECRET_ID":          "arn:aws:secretsmanager:us-east-1:123456789012:secret:intercom-AbCdEf#ios",
 		"WEB_SECRET_ID":          "intercom/web",
 		"USER_ID_CLAIM":          "custom:intercom_id",
 		"USER_JWT_TTL":           "0",
 		"SECRET_CACHE_TTL":       "30s",
-	}))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +136,7 @@ func TestLoadRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Load(lookup(tt.env))
+			_, err := load(t, tt.env)
 			if err == nil {
 				t.Fatal("Load() error = nil, want a refusal")
 			}
@@ -133,23 +154,112 @@ func TestLoadRejects(t *testing.T) {
 // TestJWTModeInLambdaNeedsNoIssuer checks that behind API Gateway the
 // gateway verifies tokens, so the function needs no issuer of its own.
 func TestJWTModeInLambdaNeedsNoIssuer(t *testing.T) {
-	if _, err := config.Load(lookup(map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios"})); err != nil {
+	if _, err := load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios"}); err != nil {
 		t.Errorf("Load() = %v, want nil", err)
 	}
 }
 
 func TestLogLevelAndOrigins(t *testing.T) {
-	c, err := config.Load(lookup(map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "AWS_LAMBDA_LOG_LEVEL": "DEBUG"}))
+	c, err := load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "AWS_LAMBDA_LOG_LEVEL": "DEBUG"})
 	if err != nil || c.LogLevel != slog.LevelDebug {
 		t.Errorf("Lambda's log level: %v, %v; want debug", c.LogLevel, err)
 	}
-	c, err = config.Load(lookup(map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "AWS_LAMBDA_LOG_LEVEL": "DEBUG", "LOG_LEVEL": "error"}))
+	c, err = load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "AWS_LAMBDA_LOG_LEVEL": "DEBUG", "LOG_LEVEL": "error"})
 	if err != nil || c.LogLevel != slog.LevelError {
 		t.Errorf("LOG_LEVEL over Lambda's: %v, %v; want error", c.LogLevel, err)
 	}
-	c, err = config.Load(lookup(map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "ALLOWED_ORIGINS": "capacitor://localhost, http://localhost:8100,"}))
+	c, err = load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "ALLOWED_ORIGINS": "capacitor://localhost, http://localhost:8100,"})
 	if err != nil || strings.Join(c.AllowedOrigins, "|") != "capacitor://localhost|http://localhost:8100" {
 		t.Errorf("ALLOWED_ORIGINS = %q, %v", c.AllowedOrigins, err)
+	}
+}
+
+func TestCognitoClientSecretIsParsedOnce(t *testing.T) {
+	c, err := load(t, map[string]string{
+		"AWS_LAMBDA_RUNTIME_API": "x", "AUTH_MODE": "password", "IOS_SECRET_ID": "ios",
+		"COGNITO_CLIENT_ID": "client", "COGNITO_CLIENT_SECRET_ID": "cognito/app#client_secret",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (secrets.Ref{ID: "cognito/app", Key: "client_secret"}); c.CognitoClientSecret != want {
+		t.Errorf("CognitoClientSecret = %+v, want %+v", c.CognitoClientSecret, want)
+	}
+	if !c.UsesSecretsManager() || !c.UsesCognito() {
+		t.Errorf("UsesSecretsManager() = %v, UsesCognito() = %v; want both", c.UsesSecretsManager(), c.UsesCognito())
+	}
+	c, err = load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "AUTH_MODE": "password", "IOS_SECRET_ID": "ios", "COGNITO_CLIENT_ID": "client"})
+	if err != nil || c.CognitoClientSecret != (secrets.Ref{}) {
+		t.Errorf("without COGNITO_CLIENT_SECRET_ID: %+v, %v; want the zero Ref", c.CognitoClientSecret, err)
+	}
+}
+
+func TestLoadAWS(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want config.AWS
+	}{
+		{name: "nothing set", env: map[string]string{}, want: config.AWS{}},
+		{
+			name: "what Lambda sets",
+			env: map[string]string{
+				"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1",
+				"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "role-secret", "AWS_SESSION_TOKEN": "role-token",
+			},
+			want: config.AWS{Region: "eu-west-1", AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "role-secret", SessionToken: "role-token"},
+		},
+		{name: "AWS_DEFAULT_REGION without AWS_REGION", env: map[string]string{"AWS_DEFAULT_REGION": "ap-south-1"}, want: config.AWS{Region: "ap-south-1"}},
+		{name: "AWS_REGION over AWS_DEFAULT_REGION", env: map[string]string{"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "ap-south-1"}, want: config.AWS{Region: "eu-west-3"}},
+		{
+			name: "AWS_ENDPOINT_URL for every service",
+			env:  map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"},
+			want: config.AWS{SecretsManagerEndpoint: "http://127.0.0.1:5000", CognitoEndpoint: "http://127.0.0.1:5000"},
+		},
+		{
+			name: "a service's own endpoint over AWS_ENDPOINT_URL",
+			env: map[string]string{
+				"AWS_ENDPOINT_URL":                           "http://127.0.0.1:5000",
+				"AWS_ENDPOINT_URL_SECRETS_MANAGER":           "http://127.0.0.1:5001",
+				"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": "https://cognito.example",
+			},
+			want: config.AWS{SecretsManagerEndpoint: "http://127.0.0.1:5001", CognitoEndpoint: "https://cognito.example"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := config.LoadAWS(lookup(tt.env))
+			if err != nil || got != tt.want {
+				t.Errorf("LoadAWS() = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"} {
+		_, err := config.LoadAWS(lookup(map[string]string{name: "localhost:4566"}))
+		if err == nil || !strings.HasPrefix(err.Error(), name+": ") {
+			t.Errorf("%s=localhost:4566: err = %v, want a refusal naming %s", name, err, name)
+		}
+	}
+	// Load reads them too, for the wiring.
+	c, err := load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "ftp://x"})
+	if err == nil || !strings.HasPrefix(err.Error(), "AWS_ENDPOINT_URL: ") {
+		t.Errorf("Load with a bad AWS_ENDPOINT_URL: %+v, %v; want a refusal naming it", c.AWS, err)
+	}
+}
+
+func TestVariables(t *testing.T) {
+	got := config.Variables()
+	if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+		t.Errorf("Variables() = %v, want sorted names, each once", got)
+	}
+	// Spot checks, one per path of Load: a variable of every mode and place.
+	for _, name := range []string{
+		"AUTH_MODE", "IOS_SECRET_ID", "WEB_SECRET", "COGNITO_CLIENT_SECRET_ID", "USERS_FILE",
+		"JWT_AUDIENCE", "AWS_LAMBDA_LOG_LEVEL", "AWS_LAMBDA_RUNTIME_API", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+	} {
+		if !slices.Contains(got, name) {
+			t.Errorf("Variables() has no %s: %v", name, got)
+		}
 	}
 }
 
@@ -170,7 +280,7 @@ func TestLoadEmailVerifiedClaim(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"}
 			maps.Copy(env, tt.env)
-			c, err := config.Load(lookup(env))
+			c, err := load(t, env)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -206,7 +316,7 @@ func TestUsersFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := config.Load(lookup(tt.env))
+			c, err := load(t, tt.env)
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -218,7 +328,7 @@ func TestUsersFile(t *testing.T) {
 }
 
 func TestLoadUserJWTAttributes(t *testing.T) {
-	c, err := config.Load(lookup(map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USER_JWT_ATTRIBUTES": "name=name, plan=custom:plan"}))
+	c, err := load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USER_JWT_ATTRIBUTES": "name=name, plan=custom:plan"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +336,7 @@ func TestLoadUserJWTAttributes(t *testing.T) {
 	if !slices.Equal(c.Claims.Attributes, want) {
 		t.Errorf("Attributes = %v, want %v", c.Claims.Attributes, want)
 	}
-	c, err = config.Load(lookup(map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"}))
+	c, err = load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"})
 	if err != nil || c.Claims.Attributes != nil {
 		t.Errorf("unset: Attributes = %v, %v; want none", c.Claims.Attributes, err)
 	}
@@ -253,7 +363,7 @@ func TestLoadRejectsClaimSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Load(lookup(map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "s3cr3t-value", tt.variable: tt.value}))
+			_, err := load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "s3cr3t-value", tt.variable: tt.value})
 			if err == nil {
 				t.Fatalf("%s=%q: Load() error = nil, want a refusal", tt.variable, tt.value)
 			}
@@ -262,7 +372,7 @@ func TestLoadRejectsClaimSettings(t *testing.T) {
 			}
 		})
 	}
-	_, err := config.Load(lookup(map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USER_JWT_TTL": "0", "USER_JWT_ATTRIBUTES": "name=name"}))
+	_, err := load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USER_JWT_TTL": "0", "USER_JWT_ATTRIBUTES": "name=name"})
 	if err == nil || !strings.HasPrefix(err.Error(), "USER_JWT_ATTRIBUTES: ") {
 		t.Errorf("attributes without a JWT: error = %v, want a refusal naming USER_JWT_ATTRIBUTES", err)
 	}

@@ -34,16 +34,17 @@ type Rotation struct {
 	// the EU or AU host.
 	IntercomAPIURL string
 	LogLevel       slog.Level
+
+	AWS AWS // the region, credentials and endpoints for the Secrets Manager client
 }
 
-// RotationVariables lists every environment variable LoadRotation reads,
-// so that a test can hold the template's environment of the rotation
-// function to what the code understands.
-var RotationVariables = []string{
-	"IOS_SECRET_ID", "ANDROID_SECRET_ID", "WEB_SECRET_ID",
-	"INTERCOM_TOKEN_SECRET_ID", "INTERCOM_API_URL",
-	"LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL",
-	"AWS_LAMBDA_FUNCTION_NAME",
+// RotationVariables returns every environment variable LoadRotation reads,
+// sorted, so that a test can hold the template's environment of the
+// rotation function to what the code reads. Like Variables it is found by
+// running LoadRotation (see reads), here from an empty environment alone,
+// which reaches every path of LoadRotation.
+func RotationVariables() []string {
+	return reads(func(lookup func(string) (string, bool)) { _, _ = LoadRotation(lookup) }, []map[string]string{{}})
 }
 
 // LoadRotation reads and checks the rotation function's configuration.
@@ -108,6 +109,9 @@ func LoadRotation(lookup func(string) (string, bool)) (Rotation, error) {
 		level, levelVar = env("AWS_LAMBDA_LOG_LEVEL"), "AWS_LAMBDA_LOG_LEVEL"
 	}
 	if c.LogLevel, err = logLevel(levelVar, level); err != nil {
+		return Rotation{}, err
+	}
+	if c.AWS, err = LoadAWS(lookup); err != nil {
 		return Rotation{}, err
 	}
 	return c, nil

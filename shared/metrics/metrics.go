@@ -2,7 +2,7 @@
 // Metric Format (EMF) lines: JSON log lines that CloudWatch Logs turns into
 // metrics, with no CloudWatch client, no API call and no IAM permission.
 //
-//	rec := metrics.New(os.Stdout, metrics.WithDimension("FunctionName", os.Getenv("AWS_LAMBDA_FUNCTION_NAME")))
+//	rec := metrics.New(os.Stdout, metrics.WithFunctionName(os.Getenv("AWS_LAMBDA_FUNCTION_NAME")))
 //	cache := secrets.NewCache(client, secrets.WithObserver(rec.SecretEvent))
 //	h := httpapi.New(src, platforms, httpapi.WithObserver(rec.Request))
 //
@@ -16,19 +16,17 @@
 //
 // No metric and no dimension ever carries a user identifier, a credential
 // or a secret: dimensions take values only from fixed sets (the platform's
-// canonical name, the outcome code) and from the values the wiring gives
-// WithDimension.
+// canonical name, the outcome code) and from the function name the wiring
+// gives WithFunctionName.
 package metrics
 
 import (
 	"encoding/json"
 	"io"
 	"math"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/secrets"
@@ -39,7 +37,8 @@ import (
 const DefaultNamespace = "IntercomUserHash"
 
 // The names of the metrics and of the dimensions this package writes, as
-// they appear in CloudWatch.
+// they appear in CloudWatch. The JSON names of cacheLine and requestLine
+// are these; the tests hold the two together.
 const (
 	MetricRequests          = "Requests"          // Count, 1 per answered request
 	MetricLatency           = "Latency"           // Milliseconds, the handler's time for the request
@@ -51,8 +50,9 @@ const (
 	MetricSecretFetchErrors = "SecretFetchErrors" // Count, GetSecretValue calls that failed or gave an unusable value
 	MetricSecretUnavailable = "SecretUnavailable" // Count, requests answered 503 for want of a secret
 
-	DimensionPlatform = "Platform" // "ios", "android", "web", or "none" before the platform is known
-	DimensionOutcome  = "Outcome"  // the problem code, or "ok"
+	DimensionFunctionName = "FunctionName" // the Lambda function's name, on every metric when known
+	DimensionPlatform     = "Platform"     // "ios", "android", "web", or "none" before the platform is known
+	DimensionOutcome      = "Outcome"      // the problem code, or "ok"
 )
 
 // platformNone is the Platform dimension of a request answered before its
@@ -63,24 +63,21 @@ const platformNone = "none"
 // Recorder writes EMF lines to a writer. It is safe for concurrent use; a
 // line is written with one Write call, so lines never interleave.
 type Recorder struct {
-	namespace string
-	static    []dimension
-	now       func() time.Time
+	namespace    string
+	functionName string
+	now          func() time.Time
 
 	// The cache's counts since the last line, by secrets.EventKind.
 	counts [numKinds]atomic.Int64
 
-	mu  sync.Mutex // guards w and buf
-	w   io.Writer
-	buf []byte
+	mu  sync.Mutex    // guards enc: one Write per line, and the counts' hand-over
+	enc *json.Encoder // writes each line to the writer with one Write, newline included
 
-	// Precomputed at New: everything in a line that does not change.
-	requestDirectives []byte // the CloudWatchMetrics array of a request line
-	cacheDirectives   []byte // that of a line with only the cache's counts
-	staticMembers     []byte // the static dimensions as root members, each followed by a comma
+	// Made at New: which members of a line are metrics, under which
+	// dimensions.
+	requestDirectives []directive // a request's line
+	cacheDirectives   []directive // a line with only the cache's counts
 }
-
-type dimension struct{ name, value string }
 
 // numKinds bounds the secrets.EventKind values counted; kinds outside it
 // (from a newer cache) are ignored rather than misfiled.
@@ -99,24 +96,12 @@ func WithNamespace(ns string) Option {
 	}
 }
 
-// WithDimension adds a dimension, such as the function's name, to every
-// metric, so that two stacks in one account keep apart. An empty value is
-// left out, since CloudWatch refuses empty dimension values: the wiring
-// can pass AWS_LAMBDA_FUNCTION_NAME as it is, unset on a laptop. Names
-// this package uses itself are ignored.
-func WithDimension(name, value string) Option {
-	return func(r *Recorder) {
-		if name == "" || value == "" || reserved[name] {
-			return
-		}
-		for i, d := range r.static {
-			if d.name == name {
-				r.static[i].value = value
-				return
-			}
-		}
-		r.static = append(r.static, dimension{name, value})
-	}
+// WithFunctionName adds the FunctionName dimension to every metric, so
+// that two stacks in one account keep apart. An empty name leaves it out,
+// since CloudWatch refuses empty dimension values: the wiring can pass
+// AWS_LAMBDA_FUNCTION_NAME as it is, unset on a laptop.
+func WithFunctionName(name string) Option {
+	return func(r *Recorder) { r.functionName = name }
 }
 
 // WithClock sets the clock that stamps each line; tests pass a fake one.
@@ -128,56 +113,70 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// reserved are the root members a request line writes; a static dimension
-// of the same name would make the line ambiguous.
-var reserved = map[string]bool{
-	"_aws": true, DimensionPlatform: true, DimensionOutcome: true,
-	MetricRequests: true, MetricLatency: true, MetricAuthFailures: true,
-	MetricSecretCacheHits: true, MetricSecretCacheMisses: true, MetricSecretStaleServes: true,
-	MetricSecretFetches: true, MetricSecretFetchErrors: true, MetricSecretUnavailable: true,
-}
-
 // New returns a Recorder that writes to w: os.Stdout in Lambda, where every
 // line becomes a log event that CloudWatch Logs reads for metrics.
 func New(w io.Writer, opts ...Option) *Recorder {
-	r := &Recorder{namespace: DefaultNamespace, now: time.Now, w: w, buf: make([]byte, 0, 1024)}
+	r := &Recorder{namespace: DefaultNamespace, now: time.Now, enc: json.NewEncoder(w)}
+	r.enc.SetEscapeHTML(false) // a log line, not HTML
 	for _, o := range opts {
 		o(r)
 	}
 	r.requestDirectives = r.directives(true)
 	r.cacheDirectives = r.directives(false)
-	for _, d := range r.static {
-		r.staticMembers = appendString(r.staticMembers, d.name)
-		r.staticMembers = append(r.staticMembers, ':')
-		r.staticMembers = appendString(r.staticMembers, d.value)
-		r.staticMembers = append(r.staticMembers, ',')
-	}
 	return r
 }
 
-// directive is an EMF MetricDirective.
-type directive struct {
-	Namespace  string             `json:"Namespace"`
-	Dimensions [][]string         `json:"Dimensions"`
-	Metrics    []metricDefinition `json:"Metrics"`
-}
+// The members of a line, as encoding/json writes them. An EMF line is one
+// JSON object: the _aws metadata, then each dimension and each metric as a
+// member of its own, named as the metadata names it.
+type (
+	metadata struct {
+		Timestamp         int64       `json:"Timestamp"` // milliseconds since the epoch
+		CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
+	}
+	// directive is an EMF MetricDirective.
+	directive struct {
+		Namespace  string             `json:"Namespace"`
+		Dimensions [][]string         `json:"Dimensions"`
+		Metrics    []metricDefinition `json:"Metrics"`
+	}
+	metricDefinition struct {
+		Name string `json:"Name"`
+		Unit string `json:"Unit"`
+	}
 
-type metricDefinition struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
+	// cacheLine carries the secret cache's counts: a line by itself from
+	// Flush, and part of every request's line.
+	cacheLine struct {
+		AWS               metadata `json:"_aws"`
+		FunctionName      string   `json:"FunctionName,omitempty"`
+		SecretCacheHits   int64    `json:"SecretCacheHits"`
+		SecretCacheMisses int64    `json:"SecretCacheMisses"`
+		SecretStaleServes int64    `json:"SecretStaleServes"`
+		SecretFetches     int64    `json:"SecretFetches"`
+		SecretFetchErrors int64    `json:"SecretFetchErrors"`
+		SecretUnavailable int64    `json:"SecretUnavailable"`
+	}
+	requestLine struct {
+		cacheLine
+		Platform     string  `json:"Platform"`
+		Outcome      string  `json:"Outcome"`
+		Requests     int     `json:"Requests"`
+		Latency      float64 `json:"Latency"`
+		AuthFailures int     `json:"AuthFailures"`
+	}
+)
 
 // directives returns the CloudWatchMetrics array: which members of the
 // line are metrics, in which units, under which sets of dimensions. Each
 // dimension set makes a metric of its own in CloudWatch (and is billed as
 // one), so the sets are the few an on-call engineer graphs and alarms on.
-func (r *Recorder) directives(request bool) []byte {
+func (r *Recorder) directives(request bool) []directive {
 	dims := func(names ...string) []string {
-		set := make([]string, 0, len(r.static)+len(names))
-		for _, d := range r.static {
-			set = append(set, d.name)
+		if r.functionName != "" {
+			return append([]string{DimensionFunctionName}, names...)
 		}
-		return append(set, names...)
+		return append([]string{}, names...)
 	}
 	count := func(names ...string) []metricDefinition {
 		out := make([]metricDefinition, len(names))
@@ -192,38 +191,32 @@ func (r *Recorder) directives(request bool) []byte {
 		Metrics: count(MetricSecretCacheHits, MetricSecretCacheMisses, MetricSecretStaleServes,
 			MetricSecretFetches, MetricSecretFetchErrors, MetricSecretUnavailable),
 	}
-	ds := []directive{cache}
-	if request {
-		ds = []directive{
-			{
-				Namespace:  r.namespace,
-				Dimensions: [][]string{dims(DimensionPlatform, DimensionOutcome), dims(DimensionOutcome)},
-				Metrics:    count(MetricRequests),
-			},
-			{
-				Namespace:  r.namespace,
-				Dimensions: [][]string{dims(), dims(DimensionOutcome)},
-				Metrics:    []metricDefinition{{Name: MetricLatency, Unit: "Milliseconds"}},
-			},
-			{
-				Namespace:  r.namespace,
-				Dimensions: [][]string{dims(), dims(DimensionPlatform)},
-				Metrics:    count(MetricAuthFailures),
-			},
-			cache,
-		}
+	if !request {
+		return []directive{cache}
 	}
-	b, err := json.Marshal(ds)
-	if err != nil {
-		// Strings, slices and structs of them always marshal.
-		return []byte("[]")
+	return []directive{
+		{
+			Namespace:  r.namespace,
+			Dimensions: [][]string{dims(DimensionPlatform, DimensionOutcome), dims(DimensionOutcome)},
+			Metrics:    count(MetricRequests),
+		},
+		{
+			Namespace:  r.namespace,
+			Dimensions: [][]string{dims(), dims(DimensionOutcome)},
+			Metrics:    []metricDefinition{{Name: MetricLatency, Unit: "Milliseconds"}},
+		},
+		{
+			Namespace:  r.namespace,
+			Dimensions: [][]string{dims(), dims(DimensionPlatform)},
+			Metrics:    count(MetricAuthFailures),
+		},
+		cache,
 	}
-	return b
 }
 
 // SecretEvent counts one of the secret cache's events; pass it to
 // secrets.WithObserver. The counts go out with the next line. It takes no
-// lock and does not allocate: it runs on the request path.
+// lock: it runs on the request path, inside the cache's own.
 func (r *Recorder) SecretEvent(ev secrets.Event) {
 	if k := int(ev.Kind); k > 0 && k < numKinds {
 		r.counts[k].Add(1)
@@ -234,102 +227,57 @@ func (r *Recorder) SecretEvent(ev secrets.Event) {
 // httpapi.WithObserver. Write errors are dropped: metrics never fail a
 // request.
 func (r *Recorder) Request(o httpapi.Outcome) {
-	platform := platformNone
+	line := requestLine{
+		cacheLine: r.cacheLine(r.requestDirectives),
+		Platform:  platformNone,
+		Outcome:   string(o.Code),
+		Requests:  1,
+		Latency:   milliseconds(o.Duration),
+	}
 	if o.Platform.Valid() {
-		platform = o.Platform.String()
+		line.Platform = o.Platform.String()
 	}
-	code := string(o.Code)
-	if code == "" {
-		code = "unknown" // CloudWatch refuses an empty dimension value
+	if line.Outcome == "" {
+		line.Outcome = "unknown" // CloudWatch refuses an empty dimension value
 	}
-	authFailure := 0
 	if o.Status == 401 {
-		authFailure = 1
+		line.AuthFailures = 1
 	}
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b := r.begin(r.requestDirectives)
-	b = appendMember(b, DimensionPlatform)
-	b = appendString(b, platform)
-	b = appendMember(b, DimensionOutcome)
-	b = appendString(b, code)
-	b = appendMember(b, MetricRequests)
-	b = append(b, '1')
-	b = appendMember(b, MetricLatency)
-	b = strconv.AppendFloat(b, milliseconds(o.Duration), 'f', -1, 64)
-	b = appendMember(b, MetricAuthFailures)
-	b = strconv.AppendInt(b, int64(authFailure), 10)
-	r.end(b)
+	r.write(&line, &line.cacheLine)
 }
 
 // Flush writes a line with the secret cache's counts if any are waiting,
-// such as from a prefetch at a cold start that no request followed. Call
-// it when shutting down.
+// such as from a prefetch at a cold start that no request followed. The
+// local server calls it when it shuts down; in Lambda, where the runtime
+// ends the process without a word, the next request's line carries them.
 func (r *Recorder) Flush() {
-	pending := false
 	for k := range r.counts {
 		if r.counts[k].Load() != 0 {
-			pending = true
-			break
+			line := r.cacheLine(r.cacheDirectives)
+			r.write(&line, &line)
+			return
 		}
 	}
-	if !pending {
-		return
-	}
+}
+
+func (r *Recorder) cacheLine(directives []directive) cacheLine {
+	return cacheLine{AWS: metadata{CloudWatchMetrics: directives}, FunctionName: r.functionName}
+}
+
+// write stamps the line, fills in the cache's counts, and writes it with
+// one Write. Taking the counts under the lock gives each event to exactly
+// one line, and lines reach w in the order of their timestamps.
+func (r *Recorder) write(line any, c *cacheLine) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.end(r.begin(r.cacheDirectives))
-}
-
-// begin starts a line in r.buf, up to and including the static
-// dimensions; r.mu must be held.
-func (r *Recorder) begin(directives []byte) []byte {
-	b := append(r.buf[:0], `{"_aws":{"Timestamp":`...)
-	b = strconv.AppendInt(b, r.now().UnixMilli(), 10)
-	b = append(b, `,"CloudWatchMetrics":`...)
-	b = append(b, directives...)
-	b = append(b, "},"...)
-	return append(b, r.staticMembers...)
-}
-
-// end adds the cache's counts, closes the line and writes it; r.mu must be
-// held. Taking the counts here, under the lock, gives each event to
-// exactly one line.
-func (r *Recorder) end(b []byte) {
-	b = r.appendCounts(b)
-	b = append(b, "}\n"...)
-	r.buf = b
-	_, _ = r.w.Write(b)
-}
-
-func (r *Recorder) appendCounts(b []byte) []byte {
-	for _, m := range [...]struct {
-		name string
-		kind secrets.EventKind
-	}{
-		{MetricSecretCacheHits, secrets.EventHit},
-		{MetricSecretCacheMisses, secrets.EventMiss},
-		{MetricSecretStaleServes, secrets.EventStale},
-		{MetricSecretFetches, secrets.EventFetch},
-		{MetricSecretFetchErrors, secrets.EventFetchError},
-		{MetricSecretUnavailable, secrets.EventUnavailable},
-	} {
-		b = appendMember(b, m.name)
-		b = strconv.AppendInt(b, r.counts[m.kind].Swap(0), 10)
-	}
-	return b
-}
-
-// appendMember appends a member's name and colon, after a comma unless it
-// opens the object's members. Every line's first member name comes right
-// after the "_aws" object or a static dimension's comma.
-func appendMember(b []byte, name string) []byte {
-	if c := b[len(b)-1]; c != ',' && c != '{' {
-		b = append(b, ',')
-	}
-	b = appendString(b, name)
-	return append(b, ':')
+	c.AWS.Timestamp = r.now().UnixMilli()
+	c.SecretCacheHits = r.counts[secrets.EventHit].Swap(0)
+	c.SecretCacheMisses = r.counts[secrets.EventMiss].Swap(0)
+	c.SecretStaleServes = r.counts[secrets.EventStale].Swap(0)
+	c.SecretFetches = r.counts[secrets.EventFetch].Swap(0)
+	c.SecretFetchErrors = r.counts[secrets.EventFetchError].Swap(0)
+	c.SecretUnavailable = r.counts[secrets.EventUnavailable].Swap(0)
+	_ = r.enc.Encode(line) // strings and numbers always marshal; a write error is dropped
 }
 
 // milliseconds is d in milliseconds, to the microsecond.
@@ -338,37 +286,4 @@ func milliseconds(d time.Duration) float64 {
 		return 0
 	}
 	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
-}
-
-// appendString appends s as a JSON string: quotes, backslashes and control
-// characters escaped, invalid UTF-8 replaced by U+FFFD, as encoding/json
-// does (bar its HTML escaping, which a log line has no use for).
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0x80 {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		rn, size := utf8.DecodeRuneInString(s[i:]) // utf8.RuneError for invalid bytes
-		b = utf8.AppendRune(b, rn)
-		i += size
-	}
-	return append(b, '"')
 }

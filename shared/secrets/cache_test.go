@@ -7,6 +7,9 @@ package secrets_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -654,18 +657,22 @@ func TestCacheWaitersStopAtTheirOwnDeadline(t *testing.T) {
 
 func TestCachePrefetch(t *testing.T) {
 	t.Run("fetches in parallel, then serves from memory", func(t *testing.T) {
+		// The fake answers no call until all three are in flight at once:
+		// fetched one after another, the first would wait for the others
+		// until its attempt timed out, and the prefetch would fail.
 		f := newFixture(t)
 		f.sm.Put("a", "va")
 		f.sm.Put("b", `{"android":"vb","web":"vw"}`)
 		f.sm.Put("c", "vc")
-		f.sm.Delay("", 300*time.Millisecond)
+		url := startBarrier(t, f.sm, 3)
+		f.cache = secrets.NewCache(newClient(url), secrets.WithAttemptTimeout(time.Minute),
+			secrets.WithClock(f.clock.Now), secrets.WithObserver(f.events.observe),
+			secrets.WithLogger(slog.New(slog.NewTextHandler(f.logs, nil))))
 		refs := []secrets.Ref{{ID: "a"}, {ID: "b", Key: "android"}, {ID: "b", Key: "web"}, {ID: "c"}}
 
-		start := time.Now()
 		f.cache.Prefetch(context.Background(), refs...)
-		// In series the three calls take 900ms.
-		if took := time.Since(start); took > 800*time.Millisecond {
-			t.Errorf("Prefetch took %v, want the three fetches in parallel (~300ms)", took)
+		if got := f.events.count(secrets.EventFetch); got != 3 {
+			t.Fatalf("fetches = %d, want 3, one per secret ID, all in flight together; log:\n%s", got, f.logs)
 		}
 		for _, r := range refs {
 			if _, err := f.cache.Get(context.Background(), r); err != nil {
@@ -706,6 +713,29 @@ func TestCachePrefetch(t *testing.T) {
 			t.Errorf("missing key not logged at Prefetch:\n%s", f.logs)
 		}
 	})
+}
+
+// startBarrier serves next on a loopback server that holds every request
+// until n are in flight at once, then lets them all through; requests
+// after those pass at once. It returns the server's URL.
+func startBarrier(t *testing.T, next http.Handler, n int) string {
+	t.Helper()
+	var mu sync.Mutex
+	arrived, open := 0, make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if arrived++; arrived == n {
+			close(open)
+		}
+		mu.Unlock()
+		select {
+		case <-open:
+			next.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func TestCacheEvents(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 )
 
 // NewClient returns a Secrets Manager client for the cache, built from cfg
-// (from config.LoadDefaultConfig, so AWS_ENDPOINT_URL_SECRETS_MANAGER and the
-// usual credential chain apply) and then optFns.
+// (awsenv.Config.SecretsManager, which applies AWS_ENDPOINT_URL_SECRETS_MANAGER)
+// and then optFns.
 //
 // It makes one attempt per call: the SDK's default of three attempts with
 // backoff would triple the calls to a throttled or failing Secrets Manager

@@ -2,8 +2,8 @@
 // Manager behind a cache (SPEC §6) in Lambda, and literal values (Static)
 // for local runs.
 //
-//	awsCfg, err := config.LoadDefaultConfig(ctx) // once per execution environment
-//	cache := secrets.NewCache(secrets.NewClient(awsCfg),
+//	aws, err := awsenv.Load(ctx, cfg.AWS) // once per execution environment
+//	cache := secrets.NewCache(secrets.NewClient(aws.SecretsManager()),
 //		secrets.WithTTL(5*time.Minute), secrets.WithMaxStale(time.Hour))
 //	src := &secrets.Platforms{Cache: cache, Refs: map[platform.Platform]secrets.Ref{
 //		platform.IOS: {ID: "prod/intercom", Key: "ios"},

@@ -4,7 +4,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -25,17 +28,19 @@ func unhex(t *testing.T, s string) []byte {
 }
 
 // TestUserHashKnownAnswers checks UserHash against published HMAC-SHA256
-// answers: RFC 4231's test cases (all but case 5, whose answer is truncated)
-// and the example in Intercom's identity verification documentation.
+// answers: every test case of RFC 4231 (case 5's answer is published
+// truncated to 128 bits, so only that much is compared) and the generic
+// HMAC-SHA256 example that many HMAC write-ups use (key "secret", message
+// "Message").
 func TestUserHashKnownAnswers(t *testing.T) {
 	tests := []struct {
 		name string
 		key  []byte
 		data string
-		want string
+		want string // a prefix of the hash, for a truncated published answer
 	}{
 		{
-			name: "Intercom documentation example",
+			name: "generic HMAC-SHA256 example: key \"secret\", message \"Message\"",
 			key:  []byte("secret"),
 			data: "Message",
 			want: "aa747c502a898200f9e4fa21bac68136f886a0e27aec70ba06daf2e2a5cb5597",
@@ -65,6 +70,12 @@ func TestUserHashKnownAnswers(t *testing.T) {
 			want: "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
 		},
 		{
+			name: "RFC 4231 case 5, answer truncated to 128 bits",
+			key:  unhex(t, strings.Repeat("0c", 20)),
+			data: "Test With Truncation",
+			want: "a3b6167473100ee06e0c796c2955552b",
+		},
+		{
 			name: "RFC 4231 case 6, key longer than the block",
 			key:  unhex(t, strings.Repeat("aa", 131)),
 			data: "Test Using Larger Than Block-Size Key - Hash Key First",
@@ -79,7 +90,7 @@ func TestUserHashKnownAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := signing.UserHash(tt.key, tt.data); got != tt.want {
+			if got := signing.UserHash(tt.key, tt.data); len(got) != 64 || !strings.HasPrefix(got, tt.want) {
 				t.Errorf("UserHash() = %s, want %s", got, tt.want)
 			}
 		})
@@ -167,6 +178,39 @@ func TestUserJWTVerifiesWithTheSecret(t *testing.T) {
 				t.Error("token verified with another platform's secret")
 			}
 		})
+	}
+}
+
+// TestUserJWTKnownAnswer checks UserJWT against a token that another
+// implementation made from the same inputs: Node's crypto, with no JWT
+// library (testdata/user-jwt.js says how to make it again). Byte for byte:
+// the header, the claims and their order, the base64url without padding,
+// and the signature.
+func TestUserJWTKnownAnswer(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "user-jwt.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var known struct {
+		Secret string `json:"secret"`
+		UserID string `json:"user_id"`
+		Email  string `json:"email"`
+		Iat    int64  `json:"iat"`
+		Exp    int64  `json:"exp"`
+		Token  string `json:"token"`
+	}
+	if err := json.Unmarshal(raw, &known); err != nil || known.Token == "" {
+		t.Fatalf("testdata/user-jwt.json: %v", err)
+	}
+	tok, exp, err := signing.UserJWT([]byte(known.Secret), known.UserID, known.Email, time.Unix(known.Iat, 0), time.Duration(known.Exp-known.Iat)*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != known.Token {
+		t.Errorf("UserJWT() = %s\nwant         %s", tok, known.Token)
+	}
+	if exp.Unix() != known.Exp {
+		t.Errorf("expiry = %d, want %d", exp.Unix(), known.Exp)
 	}
 }
 
