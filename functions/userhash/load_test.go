@@ -123,7 +123,7 @@ func TestLoad(t *testing.T) {
 		t.Errorf("the function called Secrets Manager operations other than GetSecretValue: %v", others)
 	}
 
-	rss, err := peakRSS(s.cmd.Process.Pid)
+	rss, err := peakRSS(s.Cmd.Process.Pid)
 	if err != nil {
 		t.Fatalf("read the server's peak RSS: %v", err)
 	}

@@ -5,21 +5,15 @@
 package main_test
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/intercom-identity/userhash/internal/localapi"
 	"github.com/intercom-identity/userhash/internal/testenv"
 )
 
@@ -55,55 +49,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// Server is a running local server.
-type Server struct {
-	URL  string // the API's endpoint, http://127.0.0.1:PORT/v1/intercom/user-hash
-	Base string // http://127.0.0.1:PORT
-	cmd  *exec.Cmd
-	log  *syncBuffer
-}
-
-// Log returns everything the server has logged so far.
-func (s *Server) Log() string { return s.log.String() }
-
-// LogLines returns the server's log lines decoded as JSON objects.
-func (s *Server) LogLines(t testing.TB) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(s.Log()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		out = append(out, m)
-	}
-	return out
-}
+// Server is a running local server; see internal/localapi.
+type Server = localapi.Server
 
 // DemoEnv is the environment `make run` uses.
-func DemoEnv() map[string]string {
-	return map[string]string{
-		"AUTH_MODE":      "password",
-		"IOS_SECRET":     "demo-ios-secret",
-		"ANDROID_SECRET": "demo-android-secret",
-		"WEB_SECRET":     "demo-web-secret",
-		"USERS_FILE":     filepath.Join(repoRoot, "demo", "users.json"),
-	}
-}
+func DemoEnv() map[string]string { return localapi.DemoEnv() }
 
-// start runs the binary with env (and nothing else of the test's
-// environment but PATH and HOME) on a free loopback port, and waits until
-// it serves. It is stopped when the test ends.
+// start runs the race-built binary with env (and nothing else of the
+// test's environment but PATH and HOME) on a free loopback port, and waits
+// until it serves. It is stopped when the test ends.
 func start(t testing.TB, env map[string]string) *Server {
 	t.Helper()
-	s, err := tryStart(t, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	testenv.NotShort(t, "runs the built userhash binary")
+	return localapi.Start(t, binary, env)
 }
 
 // tryStart is start for tests that expect the start to fail: it returns
@@ -111,104 +69,10 @@ func start(t testing.TB, env map[string]string) *Server {
 func tryStart(t testing.TB, env map[string]string) (*Server, error) {
 	t.Helper()
 	testenv.NotShort(t, "runs the built userhash binary")
-	cmd := exec.Command(binary)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "LISTEN_ADDR=127.0.0.1:0"}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{cmd: cmd, log: &syncBuffer{}}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	ready := make(chan string, 1)
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			s.log.WriteString(line + "\n")
-			var m struct {
-				Msg string `json:"msg"`
-				URL string `json:"url"`
-			}
-			if json.Unmarshal([]byte(line), &m) == nil && m.Msg == "listening" {
-				ready <- m.URL
-			}
-		}
-	}()
-	select {
-	case u := <-ready:
-		s.URL = u
-		s.Base = strings.TrimSuffix(u, "/v1/intercom/user-hash")
-		return s, nil
-	case <-exited:
-		_ = cmd.Wait()
-		return nil, fmt.Errorf("server exited before serving: %s", strings.TrimSpace(s.Log()))
-	case <-time.After(30 * time.Second):
-		return nil, fmt.Errorf("server did not start within 30s: %s", s.Log())
-	}
-}
-
-// Post sends a JSON body to the API and returns the status, headers and
-// body.
-func (s *Server) Post(t testing.TB, body string, header ...string) (int, http.Header, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.URL, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return do(t, req)
+	return localapi.TryStart(t, binary, env)
 }
 
 func do(t testing.TB, req *http.Request) (int, http.Header, []byte) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) WriteString(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.b.WriteString(s)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	return localapi.Do(t, req)
 }

@@ -1,20 +1,22 @@
-// Package localapi runs the userhash command's local server for the tests
-// of other commands that call the API (cmd/doctor): the real binary, built
-// from this module, started with only the environment it is given, on a
-// free loopback port. It is imported by tests only.
+// Package localapi runs the userhash command's local server for tests: the
+// real binary, built from this module, started with only the environment
+// it is given, on a free loopback port. functions/userhash's own tests and
+// those of commands that call the API (cmd/doctor) start it this way. It is
+// imported by tests only.
 //
 //	bin := localapi.Build(t, dir) // once per test binary; dir outlives the test
 //	s := localapi.Start(t, bin, localapi.DemoEnv())
-//	http.Post(s.URL, "application/json", strings.NewReader(`{"platform":"ios", ...}`))
-//
-// functions/userhash's own tests start the binary the same way, with more
-// helpers for reading its log.
+//	status, header, body := s.Post(t, `{"username": "bob", "password": "demo-password", "platform": "ios"}`)
+//	lines := s.LogLines(t) // what it logged, as JSON objects
 package localapi
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,18 +65,78 @@ func DemoEnv() map[string]string {
 
 // Server is a running local server.
 type Server struct {
-	URL string // the endpoint, http://127.0.0.1:PORT/v1/intercom/user-hash
-	log *syncBuffer
+	URL  string    // the endpoint, http://127.0.0.1:PORT/v1/intercom/user-hash
+	Base string    // http://127.0.0.1:PORT
+	Cmd  *exec.Cmd // the running process
+	log  *syncBuffer
 }
 
 // Log returns everything the server has logged so far.
 func (s *Server) Log() string { return s.log.String() }
+
+// LogLines returns the server's log lines decoded as JSON objects.
+func (s *Server) LogLines(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(s.Log()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Post sends body to the API as JSON, with the headers given as name,
+// value pairs, and returns the status, headers and body of the answer.
+func (s *Server) Post(t testing.TB, body string, header ...string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return Do(t, req)
+}
+
+// Do sends req and returns the status, headers and body of the answer.
+func Do(t testing.TB, req *http.Request) (int, http.Header, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
 
 // Start runs bin with env (and of the test's own environment only PATH and
 // HOME) on a free loopback port, and returns once it serves. It is stopped
 // when the test ends. A server that exits or does not serve within 30s
 // fails the test with its log.
 func Start(t testing.TB, bin string, env map[string]string) *Server {
+	t.Helper()
+	s, err := TryStart(t, bin, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TryStart is Start for tests that expect the start to fail: the error
+// carries what the server printed before it exited.
+func TryStart(t testing.TB, bin string, env map[string]string) (*Server, error) {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "LISTEN_ADDR=127.0.0.1:0"}
@@ -83,12 +145,12 @@ func Start(t testing.TB, bin string, env map[string]string) *Server {
 	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	s := &Server{log: &syncBuffer{}}
+	s := &Server{Cmd: cmd, log: &syncBuffer{}}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
@@ -120,13 +182,13 @@ func Start(t testing.TB, bin string, env map[string]string) *Server {
 	}()
 	select {
 	case s.URL = <-ready:
-		return s
+		s.Base = strings.TrimSuffix(s.URL, "/v1/intercom/user-hash")
+		return s, nil
 	case <-exited:
-		t.Fatalf("the server exited before serving: %s", strings.TrimSpace(s.Log()))
+		return nil, fmt.Errorf("the server exited before serving: %s", strings.TrimSpace(s.Log()))
 	case <-time.After(30 * time.Second):
-		t.Fatalf("the server did not serve within 30s: %s", s.Log())
+		return nil, fmt.Errorf("the server did not serve within 30s: %s", s.Log())
 	}
-	return nil
 }
 
 // syncBuffer is a bytes.Buffer safe for one writer and many readers.
