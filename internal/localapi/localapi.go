@@ -12,7 +12,6 @@ package localapi
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,10 +21,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/intercom-identity/userhash/internal/logtest"
 	"github.com/intercom-identity/userhash/internal/testenv"
 )
 
@@ -68,7 +67,7 @@ type Server struct {
 	URL  string    // the endpoint, http://127.0.0.1:PORT/v1/intercom/user-hash
 	Base string    // http://127.0.0.1:PORT
 	Cmd  *exec.Cmd // the running process
-	log  *syncBuffer
+	log  *logtest.Buffer
 }
 
 // Log returns everything the server has logged so far.
@@ -77,18 +76,7 @@ func (s *Server) Log() string { return s.log.String() }
 // LogLines returns the server's log lines decoded as JSON objects.
 func (s *Server) LogLines(t testing.TB) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(s.Log()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		out = append(out, m)
-	}
-	return out
+	return s.log.Lines(t)
 }
 
 // Post sends body to the API as JSON, with the headers given as name,
@@ -150,7 +138,7 @@ func TryStart(t testing.TB, bin string, env map[string]string) (*Server, error) 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	s := &Server{Cmd: cmd, log: &syncBuffer{}}
+	s := &Server{Cmd: cmd, log: &logtest.Buffer{}}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
@@ -189,22 +177,4 @@ func TryStart(t testing.TB, bin string, env map[string]string) (*Server, error) 
 	case <-time.After(30 * time.Second):
 		return nil, fmt.Errorf("the server did not serve within 30s: %s", s.Log())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) WriteString(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.b.WriteString(s)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
+	"github.com/intercom-identity/userhash/internal/logtest"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/metrics"
 	"github.com/intercom-identity/userhash/shared/platform"
@@ -22,27 +23,6 @@ import (
 )
 
 var epoch = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-
-// lockedBuffer collects lines written from many goroutines, and counts the
-// Write calls, so a test can tell a line written in pieces.
-type lockedBuffer struct {
-	mu     sync.Mutex
-	b      bytes.Buffer
-	writes int
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.writes++
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // find returns the data points named name with exactly dims.
 func find(points []datum, name, dims string) []datum {
@@ -147,11 +127,11 @@ func TestRequestLine(t *testing.T) {
 }
 
 func TestLineIsOneWriteEndingInANewline(t *testing.T) {
-	var out lockedBuffer
+	var out logtest.Buffer
 	rec := metrics.New(&out)
 	rec.Request(httpapi.Outcome{Platform: platform.IOS, Code: httpapi.CodeOK, Status: 200})
-	if out.writes != 1 {
-		t.Errorf("the line took %d writes, want 1 (CloudWatch Logs splits on writes and newlines)", out.writes)
+	if out.Writes() != 1 {
+		t.Errorf("the line took %d writes, want 1 (CloudWatch Logs splits on writes and newlines)", out.Writes())
 	}
 	if got := out.String(); strings.Count(got, "\n") != 1 || !strings.HasSuffix(got, "\n") {
 		t.Errorf("output %q, want one line ending in a newline", got)
@@ -210,7 +190,7 @@ func TestSecretCacheEvents(t *testing.T) {
 	now := epoch
 	clock := func() time.Time { return now }
 
-	var out lockedBuffer
+	var out logtest.Buffer
 	rec := metrics.New(&out, metrics.WithClock(clock))
 	client := secrets.NewClient(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(url) })
 	cache := secrets.NewCache(client,
@@ -316,7 +296,7 @@ func TestFlush(t *testing.T) {
 // platforms chosen to stand out, and checks that no line carries them, nor
 // the hash, nor the JWT, nor the raw platform a client sent.
 func TestNoIdentifierInMetrics(t *testing.T) {
-	var out lockedBuffer
+	var out logtest.Buffer
 	rec := metrics.New(&out)
 	src := secrets.Static{platform.IOS: []byte("s3cr3t-ios-value")}
 	h := httpapi.New(src, []platform.Platform{platform.IOS}, httpapi.WithObserver(rec.Request))
@@ -358,7 +338,7 @@ func TestNoIdentifierInMetrics(t *testing.T) {
 // stay whole and that every cache event is counted exactly once.
 func TestConcurrentRequests(t *testing.T) {
 	const workers, each = 20, 50
-	var out lockedBuffer
+	var out logtest.Buffer
 	rec := metrics.New(&out)
 	var wg sync.WaitGroup
 	for range workers {

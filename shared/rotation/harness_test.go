@@ -20,6 +20,7 @@ import (
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
 	"github.com/intercom-identity/userhash/internal/intercomfake"
+	"github.com/intercom-identity/userhash/internal/logtest"
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/rotation"
 	"github.com/intercom-identity/userhash/shared/secrets"
@@ -37,7 +38,7 @@ type env struct {
 	intercom *intercomfake.Fake
 	url      string // the fake's base URL
 	tokenARN string
-	logs     *logBuffer
+	logs     *logtest.Buffer
 	seen     []string // every secret material seen, to hold the logs to
 	release  func()   // ends a call held by intercomfake.Hold
 }
@@ -45,7 +46,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	motoURL := awsfake.StartMoto(t)
-	e := &env{t: t, faults: &smFaults{}, intercom: intercomfake.New(accessToken), logs: &logBuffer{}}
+	e := &env{t: t, faults: &smFaults{}, intercom: intercomfake.New(accessToken), logs: &logtest.Buffer{}}
 	e.sm = secretsmanager.NewFromConfig(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(motoURL) })
 	proxyURL := awsfake.StartProxy(t, motoURL, e.faults.inspect)
 	// One attempt per call, so that an injected failure is the step's,
@@ -274,22 +275,4 @@ func (f *smFaults) inspect(op string, body []byte) *awsfake.Error {
 		}
 	}
 	return nil
-}
-
-// logBuffer collects the function's JSON log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

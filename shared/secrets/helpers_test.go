@@ -5,7 +5,6 @@
 package secrets_test
 
 import (
-	"bytes"
 	"log/slog"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
+	"github.com/intercom-identity/userhash/internal/logtest"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
@@ -38,24 +38,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// logBuffer collects log output from many goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // events counts the cache's events by kind.
@@ -82,7 +64,7 @@ func (e *events) count(k secrets.EventKind) int {
 type fixture struct {
 	sm     *awsfake.SecretsManager
 	clock  *clock
-	logs   *logBuffer
+	logs   *logtest.Buffer
 	events *events
 	cache  *secrets.Cache
 }
@@ -99,7 +81,7 @@ const (
 // a fresh fake. opts come after the fixture's own, so they win.
 func newFixture(t testing.TB, opts ...secrets.Option) *fixture {
 	t.Helper()
-	f := &fixture{sm: awsfake.NewSecretsManager(), clock: newClock(), logs: &logBuffer{}, events: &events{}}
+	f := &fixture{sm: awsfake.NewSecretsManager(), clock: newClock(), logs: &logtest.Buffer{}, events: &events{}}
 	url := f.sm.Start(t)
 	base := []secrets.Option{
 		secrets.WithTTL(testTTL),
