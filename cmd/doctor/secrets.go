@@ -49,14 +49,7 @@ func fingerprint(secret []byte) string {
 // fetchSecrets fetches every configured platform's secret, in parallel, and
 // adds one check per platform.
 func (d *doctor) fetchSecrets(ctx context.Context) {
-	src := &secrets.Platforms{Refs: map[platform.Platform]secrets.Ref{}, Static: secrets.Static{}}
-	for _, p := range d.cfg.Platforms() {
-		if s := d.cfg.Secrets[p]; s.Ref.ID != "" {
-			src.Refs[p] = s.Ref
-		} else {
-			src.Static[p] = s.Literal
-		}
-	}
+	src := d.cfg.PlatformSecrets(nil) // the cache is added once AWS is configured
 	var awsErr error
 	if len(src.Refs) > 0 {
 		var awsCfg aws.Config

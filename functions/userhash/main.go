@@ -20,7 +20,6 @@ import (
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/metrics"
-	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
@@ -79,7 +78,7 @@ func run() error {
 		}
 		opts = append(opts, httpapi.WithPasswords(checker))
 	}
-	h := httpapi.New(platformSecrets(cfg, cache), cfg.Platforms(), opts...)
+	h := httpapi.New(cfg.PlatformSecrets(cache), cfg.Platforms(), opts...)
 
 	if cfg.InLambda {
 		lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
@@ -97,20 +96,6 @@ func loadAWS(ctx context.Context, cfg config.Config) (awsenv.Config, error) {
 		return awsenv.Config{}, nil
 	}
 	return awsenv.Load(ctx, cfg.AWS)
-}
-
-// platformSecrets serves each platform's secret: through the cache for
-// *_SECRET_ID, literal values for local runs.
-func platformSecrets(cfg config.Config, cache *secrets.Cache) *secrets.Platforms {
-	src := &secrets.Platforms{Cache: cache, Refs: map[platform.Platform]secrets.Ref{}, Static: secrets.Static{}}
-	for p, s := range cfg.Secrets {
-		if s.Ref.ID != "" {
-			src.Refs[p] = s.Ref
-		} else {
-			src.Static[p] = s.Literal
-		}
-	}
-	return src
 }
 
 // secretRefs lists every Secrets Manager secret the configuration names.

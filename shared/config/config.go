@@ -85,6 +85,22 @@ func (c Config) UsesSecretsManager() bool {
 	return false
 }
 
+// PlatformSecrets returns the source of each platform's secret: cache for
+// a platform configured with *_SECRET_ID, its literal value for one with
+// *_SECRET (local runs). The function and the doctor read secrets through
+// the same source.
+func (c Config) PlatformSecrets(cache *secrets.Cache) *secrets.Platforms {
+	src := &secrets.Platforms{Cache: cache, Refs: map[platform.Platform]secrets.Ref{}, Static: secrets.Static{}}
+	for p, s := range c.Secrets {
+		if s.Ref.ID != "" {
+			src.Refs[p] = s.Ref
+		} else {
+			src.Static[p] = s.Literal
+		}
+	}
+	return src
+}
+
 // UsesCognito reports whether password sign-in goes to a Cognito user pool.
 func (c Config) UsesCognito() bool {
 	return c.Mode == ModePassword && c.CognitoClientID != ""

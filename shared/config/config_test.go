@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"slices"
@@ -375,5 +377,27 @@ func TestLoadRejectsClaimSettings(t *testing.T) {
 	_, err := load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USER_JWT_TTL": "0", "USER_JWT_ATTRIBUTES": "name=name"})
 	if err == nil || !strings.HasPrefix(err.Error(), "USER_JWT_ATTRIBUTES: ") {
 		t.Errorf("attributes without a JWT: error = %v, want a refusal naming USER_JWT_ATTRIBUTES", err)
+	}
+}
+
+// TestPlatformSecrets checks each platform is served from where its
+// variable says: a literal value as it is, a secret ID through the cache,
+// and a platform with neither not at all.
+func TestPlatformSecrets(t *testing.T) {
+	c, err := config.Load(lookup(map[string]string{
+		"AUTH_MODE": "password", "IOS_SECRET": "local-ios", "ANDROID_SECRET_ID": "prod/intercom#android", "AWS_REGION": "eu-west-1", "USERS_FILE": "u.json",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := c.PlatformSecrets(nil)
+	if got := string(src.Static[platform.IOS]); got != "local-ios" {
+		t.Errorf("iOS literal = %q, want local-ios", got)
+	}
+	if got := src.Refs[platform.Android]; got != (secrets.Ref{ID: "prod/intercom", Key: "android"}) {
+		t.Errorf("Android ref = %+v, want prod/intercom#android", got)
+	}
+	if _, err := src.PlatformSecret(context.Background(), platform.Web); !errors.Is(err, secrets.ErrNotConfigured) {
+		t.Errorf("web: error = %v, want ErrNotConfigured", err)
 	}
 }
