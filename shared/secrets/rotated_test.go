@@ -129,19 +129,36 @@ func TestCacheReadsRotatedValues(t *testing.T) {
 }
 
 func TestCacheRefusesABrokenRotatedValue(t *testing.T) {
-	f := newFixture(t)
 	const leak = "must-not-leak-anywhere"
-	f.sm.Put("intercom/ios", `{"secret":"","intercom_secret_id":"103","x":"`+leak+`"}`)
-	_, err := f.cache.Get(context.Background(), secrets.Ref{ID: "intercom/ios"})
-	var ue *secrets.UnavailableError
-	if !errors.As(err, &ue) || ue.Reason != secrets.ReasonInvalidValue {
-		t.Fatalf("Get = %v, want an *UnavailableError with reason %s: signing with the JSON text as the key would make hashes Intercom rejects", err, secrets.ReasonInvalidValue)
+	// Each is refused by ParseRotated too: the cache and the rotation
+	// function read the rotated shape one way.
+	tests := []struct {
+		name, value, wantErr string
+	}{
+		{"an empty secret", `{"secret":"","intercom_secret_id":"103","x":"` + leak + `"}`, `field "secret"`},
+		{"no secret", `{"intercom_secret_id":"103","x":"` + leak + `"}`, `field "secret"`},
+		{"an id that is not a string", `{"secret":"` + leak + `","intercom_secret_id":103}`, `field "intercom_secret_id"`},
+		{"an empty id", `{"secret":"` + leak + `","intercom_secret_id":""}`, `field "intercom_secret_id"`},
 	}
-	if !strings.Contains(err.Error(), `field "secret"`) {
-		t.Errorf("error = %v, want it to name the empty secret field", err)
-	}
-	if strings.Contains(err.Error(), leak) || strings.Contains(f.logs.String(), leak) {
-		t.Errorf("the value leaked:\nerror: %v\nlogs: %s", err, f.logs)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, ok, err := secrets.ParseRotated(tt.value); !ok || err == nil {
+				t.Fatalf("ParseRotated = %v, %v; want a broken rotated value", ok, err)
+			}
+			f := newFixture(t)
+			f.sm.Put("intercom/ios", tt.value)
+			_, err := f.cache.Get(context.Background(), secrets.Ref{ID: "intercom/ios"})
+			var ue *secrets.UnavailableError
+			if !errors.As(err, &ue) || ue.Reason != secrets.ReasonInvalidValue {
+				t.Fatalf("Get = %v, want an *UnavailableError with reason %s: signing with the JSON text as the key would make hashes Intercom rejects", err, secrets.ReasonInvalidValue)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error = %v, want it to name %s", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), leak) || strings.Contains(f.logs.String(), leak) {
+				t.Errorf("the value leaked:\nerror: %v\nlogs: %s", err, f.logs)
+			}
+		})
 	}
 }
 

@@ -22,7 +22,7 @@ type version struct {
 	whole     []byte            // the SecretString as stored
 	fields    map[string][]byte // its string fields, when it is a JSON object; nil otherwise
 	other     map[string]bool   // its fields that are not strings
-	rotated   bool              // a rotation function's value: the whole secret is its "secret" field
+	rotated   *rotatedSecret    // a rotation function's value, whose "secret" field is the whole secret; nil otherwise
 	warned    sync.Map          // keys whose error was logged, so it is logged once per version
 }
 
@@ -52,10 +52,21 @@ func parseVersion(out *secretsmanager.GetSecretValueOutput) (*version, error) {
 					v.other[k] = true
 				}
 			}
-			_, v.rotated = raw[RotatedIDField]
 		}
 	}
+	// One reading of the rotated shape, the one the rotation function
+	// writes and checks its own values with.
+	if rv, ok, err := ParseRotated(*out.SecretString); ok {
+		v.rotated = &rotatedSecret{secret: []byte(rv.Secret), err: err}
+	}
 	return v, nil
+}
+
+// rotatedSecret is what a rotated value gives for the whole secret: its
+// secret, or why it is unusable.
+type rotatedSecret struct {
+	secret []byte
+	err    error
 }
 
 // ValueOf returns what key asks for in a GetSecretValue answer, as the cache
@@ -74,9 +85,10 @@ func ValueOf(out *secretsmanager.GetSecretValueOutput, key string) ([]byte, erro
 // rotated value's whole value is its secret: the reader of a stack whose
 // secrets were plain text reads on unchanged once rotation has run.
 func (v *version) get(key string) ([]byte, error) {
-	if key == "" && v.rotated {
-		key = RotatedSecretField
-	} else if key == "" {
+	switch {
+	case key == "" && v.rotated != nil:
+		return v.rotated.secret, v.rotated.err
+	case key == "":
 		return v.whole, nil
 	}
 	if v.fields == nil {
