@@ -27,9 +27,12 @@ test-browser:
 
 # The figures of BENCHMARKS.md: warm path, cold start under the emulator,
 # bootstrap size, load and peak RSS. `make bench-micro` runs every package's
-# Go benchmarks instead.
+# Go benchmarks instead. BENCH_COMPARE is a revision whose bootstrap joins
+# the cold-start tables (main before issue #19's work; empty for none);
+# BENCH_FLAGS passes more, e.g. BENCH_FLAGS='-runs 5 -memory 128,512'.
+BENCH_COMPARE ?= 60998b6
 bench: tools
-	$(GO) run ./scripts/bench
+	$(GO) run ./scripts/bench $(if $(BENCH_COMPARE),-compare $(BENCH_COMPARE)) $(BENCH_FLAGS)
 
 bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./...

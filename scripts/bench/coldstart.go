@@ -10,7 +10,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"net/http/httptest"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,23 +21,25 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
-	"github.com/intercom-identity/userhash/internal/rie"
 )
 
 // coldRun is one cold start.
 type coldRun struct {
-	initMs  float64 // the emulator's INIT REPORT
-	firstMs float64 // first request to its response, init included
-	out     string  // what the emulator and the function printed
-	fnOut   string  // what was printed after the invocation began: the function's start, not the emulator's
+	initMs  float64   // the emulator's INIT REPORT
+	firstMs float64   // first request to its response, init included
+	warmMs  []float64 // the emulator's Duration of each warm invocation after it
+	out     string    // what the emulator and the function printed
+	fnOut   string    // what was printed after the invocation began: the function's start, not the emulator's
 }
 
 // coldEnv is what Lambda sets (the execution role's credentials among
-// them), pointed at the fake.
-func coldEnv(smURL, home string) []string {
+// them).
+func coldEnv(home string) []string {
 	return []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,
@@ -45,10 +49,8 @@ func coldEnv(smURL, home string) []string {
 		"AWS_SECRET_ACCESS_KEY=bench",
 		"AWS_SESSION_TOKEN=bench-session",
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + smURL,
 		"TZ=:UTC", // as Lambda sets it
 		"AWS_LAMBDA_FUNCTION_NAME=UserHashFunction",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
 		"AUTH_MODE=jwt",
 		"IOS_SECRET_ID=intercom/ios",
@@ -57,52 +59,238 @@ func coldEnv(smURL, home string) []string {
 	}
 }
 
-// startFake serves the three platform secrets on loopback.
-func startFake() (*awsfake.SecretsManager, *httptest.Server) {
+// newFake returns the Secrets Manager fake with the three platform
+// secrets, and a handler that counts the requests it serves (whatever
+// the operation: one GetSecretValue per secret or one batch).
+func newFake() (*awsfake.SecretsManager, http.Handler, *counter) {
 	sm := awsfake.NewSecretsManager()
 	for _, p := range []string{"ios", "android", "web"} {
 		sm.Put("intercom/"+p, "bench-"+p+"-secret")
 	}
-	return sm, httptest.NewServer(sm)
+	c := &counter{}
+	return sm, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.add()
+		sm.ServeHTTP(w, r)
+	}), c
 }
 
-// coldStart runs bootstrap once under a fresh emulator and invokes it with
-// event.
-func coldStart(rieBin, bootstrap string, env []string, event []byte) (coldRun, error) {
-	// The emulator starts the bootstrap on the first invocation, as Lambda
-	// does on a cold start; rie.Start waits for its port first, which keeps
-	// the emulator's own start out of the figure.
-	f, err := rie.Start(rieBin, bootstrap, env)
+type counter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *counter) add() {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+}
+
+func (c *counter) get() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// launch is how one cold start is run.
+type launch struct {
+	rie     string
+	command string   // the bootstrap, or a wrapper script that execs it
+	env     []string // exactly the function's environment
+	event   []byte
+	proxy   *runtimeProxy // nil: the bootstrap talks to the emulator itself
+	// onFirst, with a proxy, runs on the bootstrap's first request for
+	// work, given the bootstrap's PID.
+	onFirst func(pid int) error
+	warm    int // warm invocations after the first
+}
+
+// coldStart runs one cold start: a fresh emulator, which starts the
+// bootstrap on the first invocation, as Lambda does on a cold start. The
+// emulator's own start (waiting for its port) is kept out of the figure.
+func coldStart(l launch) (coldRun, error) {
+	e, err := startEmulator(l.rie, l.command, l.env)
 	if err != nil {
 		return coldRun{}, err
 	}
-	defer f.Stop()
-	mark := len(f.Output())
+	defer e.stop()
+	if l.proxy != nil {
+		var first func() error
+		if l.onFirst != nil {
+			first = func() error {
+				pids := childPIDs(e.cmd.Process.Pid)
+				if len(pids) != 1 {
+					return fmt.Errorf("the emulator has %d children, want the bootstrap alone", len(pids))
+				}
+				return l.onFirst(pids[0])
+			}
+		}
+		l.proxy.route(e.runtimeAddr, first)
+	}
+	mark := len(e.out.String())
 	start := time.Now()
-	status, body, err := f.Invoke(event)
+	status, body, err := e.invoke(l.event)
 	first := time.Since(start)
 	if err != nil || status != 200 || !bytes.Contains(body, []byte(`"statusCode":200`)) {
-		return coldRun{}, fmt.Errorf("the first invocation answered %d %s (%v)\n%s", status, body, err, f.Output())
+		return coldRun{}, fmt.Errorf("the first invocation answered %d %s (%v)\n%s", status, body, err, e.out.String())
 	}
-	initMs, ok := f.InitDuration()
-	if !ok {
-		return coldRun{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", f.Output())
+	if l.proxy != nil && l.onFirst != nil {
+		if err := l.proxy.done(); err != nil {
+			return coldRun{}, err
+		}
 	}
-	all := f.Output()
-	return coldRun{initMs: initMs, firstMs: float64(first.Microseconds()) / 1000, out: all, fnOut: all[mark:]}, nil
+	// The emulator's output reaches us through a pipe, a little after it
+	// was written: wait for the INIT REPORT.
+	var m []string
+	for deadline := time.Now().Add(2 * time.Second); m == nil; time.Sleep(2 * time.Millisecond) {
+		if m = initReport.FindStringSubmatch(e.out.String()); m == nil && time.Now().After(deadline) {
+			return coldRun{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", e.out.String())
+		}
+	}
+	initMs, _ := strconv.ParseFloat(m[1], 64)
+	r := coldRun{initMs: initMs, firstMs: float64(first.Microseconds()) / 1000}
+	for i := range l.warm {
+		// A typical request comes long after the last one: let a whole
+		// period of the CPU quota pass, so that it starts with its share.
+		time.Sleep(2 * cfsPeriodUs * time.Microsecond)
+		if status, body, err := e.invoke(l.event); err != nil || status != 200 || !bytes.Contains(body, []byte(`"statusCode":200`)) {
+			return coldRun{}, fmt.Errorf("warm invocation: %d %s (%v)", status, body, err)
+		}
+		// The emulator prints its REPORT as it answers: wait for it.
+		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+			if ds := reportDuration.FindAllStringSubmatch(e.out.String(), -1); len(ds) >= i+2 {
+				ms, _ := strconv.ParseFloat(ds[i+1][1], 64)
+				r.warmMs = append(r.warmMs, ms)
+				break
+			}
+			if time.Now().After(deadline) {
+				return coldRun{}, fmt.Errorf("no REPORT for warm invocation %d:\n%s", i+1, e.out.String())
+			}
+		}
+	}
+	r.out = e.out.String()
+	r.fnOut = r.out[mark:]
+	return r, nil
+}
+
+var (
+	initReport     = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+	reportDuration = regexp.MustCompile(`REPORT RequestId: \S+\t(?:Init Duration: [0-9.]+ ms\t)?Duration: ([0-9.]+) ms`)
+)
+
+// emulator is one RIE with its bootstrap: internal/rie's Start, with the
+// runtime API's address known, for the proxy.
+type emulator struct {
+	cmd         *exec.Cmd
+	out         *output
+	invokeURL   string
+	runtimeAddr string
+}
+
+func startEmulator(rieBin, command string, env []string) (*emulator, error) {
+	invokeAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	runtimeAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(rieBin, "--log-level", "info",
+		"--runtime-interface-emulator-address", invokeAddr,
+		"--runtime-api-address", runtimeAddr,
+		command)
+	cmd.Dir = filepath.Dir(command)
+	cmd.Env = env
+	e := &emulator{cmd: cmd, out: &output{}, runtimeAddr: runtimeAddr,
+		invokeURL: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"}
+	cmd.Stdout, cmd.Stderr = e.out, e.out
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the emulator: %w", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", invokeAddr, time.Second)
+		if err == nil {
+			c.Close()
+			return e, nil
+		}
+		if time.Now().After(deadline) {
+			e.stop()
+			return nil, fmt.Errorf("the emulator did not listen on %s within 10s: %v\n%s", invokeAddr, err, e.out.String())
+		}
+	}
+}
+
+func (e *emulator) invoke(event []byte) (int, []byte, error) {
+	client := &http.Client{Timeout: 60 * time.Second}
+	resp, err := client.Post(e.invokeURL, "application/json", bytes.NewReader(event))
+	if err != nil {
+		return 0, nil, fmt.Errorf("invoke: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
+}
+
+// stop ends the bootstrap and the emulator, and waits until the
+// bootstrap is gone (its cgroup can be removed only when empty).
+func (e *emulator) stop() {
+	children := childPIDs(e.cmd.Process.Pid)
+	for _, pid := range children {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	_ = e.cmd.Process.Kill()
+	_ = e.cmd.Wait()
+	for _, pid := range children {
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d/task", pid)); err != nil {
+				break
+			}
+			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); bytes.Contains(b, []byte(") Z ")) {
+				break
+			}
+		}
+	}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// output collects a process's output while the caller reads it.
+type output struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }
 
 // bootstraps are the executables the cold-start ladder runs, built for
 // this machine (the emulator runs them natively), and the arm64 bootstrap
 // Lambda gets, for its size.
 type bootstraps struct {
-	ours, minimal, standin, arm64 string
-	compare                       string // ours at another revision; "" without -compare
+	ours, minimal, standin, naive, arm64 string
+	compare                              string // ours at another revision; "" without -compare
 }
 
 // buildBootstraps builds our bootstrap with SAM's build target, the bare
-// function and the stand-in with the same flags, and, if rev is not "",
-// our bootstrap at that git revision, from its own source tree.
+// function, the stand-in and the naive function with the same flags, and,
+// if rev is not "", our bootstrap at that git revision, from its own
+// source tree.
 func buildBootstraps(dir, rev string) (b bootstraps, err error) {
 	arch := runtime.GOARCH
 	b.ours = filepath.Join(dir, "ours", "bootstrap")
@@ -113,7 +301,7 @@ func buildBootstraps(dir, rev string) (b bootstraps, err error) {
 	if err = run("make", "--no-print-directory", "build-UserHashFunction", "ARTIFACTS_DIR="+filepath.Dir(b.arm64), "LAMBDA_ARCH=arm64"); err != nil {
 		return
 	}
-	for pkg, out := range map[string]*string{"./scripts/bench/minimal": &b.minimal, "./scripts/bench/standin": &b.standin} {
+	for pkg, out := range map[string]*string{"./scripts/bench/minimal": &b.minimal, "./scripts/bench/standin": &b.standin, "./scripts/bench/naive": &b.naive} {
 		*out = filepath.Join(dir, filepath.Base(pkg), "bootstrap")
 		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", *out, pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
@@ -137,34 +325,8 @@ func buildBootstraps(dir, rev string) (b bootstraps, err error) {
 	return b, nil
 }
 
-// rung is one bootstrap of the cold-start ladder.
-type rung struct {
-	name      string
-	bootstrap string
-	env       []string // added to the common environment
-	fetches   int      // the Secrets Manager calls its cold start must make
-	first     []float64
-	init      []float64
-}
-
-// ladder returns the rungs: the bare function, the stand-in at each step,
-// our bootstrap, and our bootstrap at another revision if there is one.
-func ladder(b bootstraps, rev string) []*rung {
-	rs := []*rung{
-		{name: "bare aws-lambda-go function", bootstrap: b.minimal},
-		{name: "+ our packages linked (binary size, package init)", bootstrap: b.standin, env: []string{"BENCH_STEP=link"}},
-		{name: "+ config, AWS configuration, clients, handler", bootstrap: b.standin, env: []string{"BENCH_STEP=clients"}},
-		{name: "+ the three secrets fetched during init", bootstrap: b.standin, env: []string{"BENCH_STEP=prefetch"}, fetches: 3},
-		{name: "userhash: + the first request through the handler", bootstrap: b.ours, fetches: 3},
-	}
-	if b.compare != "" {
-		rs = append(rs, &rung{name: "userhash at " + rev, bootstrap: b.compare, fetches: 3})
-	}
-	return rs
-}
-
-// emulator returns the RIE that `make tools` builds into .tools/bin.
-func emulator() (string, error) {
+// emulatorBin returns the RIE that `make tools` builds into .tools/bin.
+func emulatorBin() (string, error) {
 	if err := run("make", "--no-print-directory", "tools"); err != nil {
 		return "", fmt.Errorf("make tools (builds the Lambda Runtime Interface Emulator from the Go module proxy): %w", err)
 	}
@@ -175,9 +337,9 @@ func emulator() (string, error) {
 // LOG_LEVEL=debug (the emulator passes both on, and its own init lines come
 // before the invocation, so they are left out) and returns the package init time in total, the
 // heaviest packages, and how long each prefetched secret took.
-func initTrace(rie, bootstrap string, env []string, event []byte) (total float64, top []string, fetches []string, err error) {
-	env = append(slices.Clone(env), "GODEBUG=inittrace=1", "LOG_LEVEL=debug")
-	r, err := coldStart(rie, bootstrap, env, event)
+func initTrace(l launch) (total float64, top []string, fetches []string, err error) {
+	l.env = append(slices.Clone(l.env), "GODEBUG=inittrace=1", "LOG_LEVEL=debug")
+	r, err := coldStart(l)
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -219,6 +381,9 @@ func run(name string, args ...string) error {
 }
 
 func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	if n := len(s); n%2 == 1 {
