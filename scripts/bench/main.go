@@ -49,7 +49,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.IntVar(&o.runs, "runs", 15, "rounds of cold starts: each starts every bootstrap of every model once")
+	flag.IntVar(&o.runs, "runs", 20, "rounds of cold starts: each starts every bootstrap of every model once")
 	flag.IntVar(&o.rounds, "rounds", 5, "rounds of each warm-path benchmark")
 	flag.StringVar(&o.compare, "compare", "", "a git revision whose bootstrap joins the cold-start tables, for a before and after in one run")
 	memory := flag.String("memory", "128,256,512,1024", "memory sizes (MB) of the throttled models, comma-separated")
