@@ -43,6 +43,16 @@ type cgroups struct {
 // newCgroups creates them, or says why it cannot (not root, no cgroup v1
 // CPU controller, a read-only /sys).
 func newCgroups(sizes []int) (*cgroups, error) {
+	// An earlier run that was interrupted left its cgroups behind: remove
+	// them, which succeeds only for those whose processes have all ended.
+	stale, _ := filepath.Glob(filepath.Join(cgroupCPU, "userhash-bench-*"))
+	for _, dir := range stale {
+		subs, _ := filepath.Glob(filepath.Join(dir, "m*"))
+		for _, sub := range subs {
+			_ = os.Remove(sub)
+		}
+		_ = os.Remove(dir)
+	}
 	parent := filepath.Join(cgroupCPU, fmt.Sprintf("userhash-bench-%d", os.Getpid()))
 	if err := os.Mkdir(parent, 0o755); err != nil {
 		return nil, err
