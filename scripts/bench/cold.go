@@ -357,7 +357,7 @@ func coldStarts(dir string, bins bootstraps, o options) error {
 		for _, mb := range sizes {
 			b, t := find(boost, mb), find(throughout, mb)
 			warm := median(append(slices.Clone(cells[b][rOurs].warm), cells[t][rOurs].warm...))
-			fmt.Printf("| %d MB | %.1f%% | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx | %.2f ms | $%.2f | $%.2f / $%.2f |\n", mb, 100*float64(quotaUs(mb))/cfsPeriodUs,
+			fmt.Printf("| %d MB | %.1f%% | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx | %.2f ms | $%.3f | $%.2f / $%.2f |\n", mb, 100*float64(quotaUs(mb))/cfsPeriodUs,
 				median(cells[b][rBare].first), median(cells[b][rOurs].first), median(ratios(b, rOurs)),
 				median(cells[t][rBare].first), median(cells[t][rOurs].first), median(ratios(t, rOurs)),
 				warm, 1e6*cost(mb, warm), 1e6*cost(mb, median(cells[b][rOurs].first)), 1e6*cost(mb, median(cells[t][rOurs].first)))
