@@ -10,6 +10,9 @@
 //	next := oidctest.NewKey(t, "ES256") // key rotation
 //	iss.Publish(next)
 //	iss.SignWith(next)
+//
+//	fb := oidctest.NewAt(t, "/my-project") // iss http://127.0.0.1:PORT/my-project, as Firebase's
+//	a0 := oidctest.NewAt(t, "/")           // iss with a trailing slash, as Auth0's
 package oidctest
 
 import (
@@ -24,6 +27,7 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,6 +71,8 @@ func NewKey(t testing.TB, alg string) *Key {
 // Issuer is a running test issuer. Its URL is also the iss of its tokens.
 type Issuer struct {
 	URL string
+	// jwksURL is where the key set is served.
+	jwksURL string
 	// Now is the clock for Claims; set it to the verifier's fake clock.
 	Now func() time.Time
 
@@ -83,13 +89,27 @@ type Issuer struct {
 // stops when the test ends.
 func New(t testing.TB) *Issuer {
 	t.Helper()
+	return NewAt(t, "")
+}
+
+// NewAt is New with an issuer URL that has path after the host: "/PROJECT"
+// (Firebase), "/auth/v1" (Supabase), "/" (Auth0's trailing slash). Its
+// discovery document is where OIDC discovery looks for it: the path without
+// a trailing slash, then /.well-known/openid-configuration.
+func NewAt(t testing.TB, path string) *Issuer {
+	t.Helper()
+	if path != "" && !strings.HasPrefix(path, "/") {
+		t.Fatalf("oidctest: issuer path %q does not start with /", path)
+	}
 	iss := &Issuer{Now: time.Now}
+	base := strings.TrimSuffix(path, "/")
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", iss.serveDiscovery)
-	mux.HandleFunc("GET /jwks.json", iss.serveJWKS)
+	mux.HandleFunc("GET "+base+"/.well-known/openid-configuration", iss.serveDiscovery)
+	mux.HandleFunc("GET "+base+"/jwks.json", iss.serveJWKS)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	iss.URL = srv.URL
+	iss.URL = srv.URL + path
+	iss.jwksURL = srv.URL + base + "/jwks.json"
 	k := NewKey(t, "RS256")
 	iss.Publish(k)
 	iss.SignWith(k)
@@ -263,9 +283,9 @@ func (iss *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	}
 	writeJSON(w, map[string]any{
 		"issuer":                                iss.URL,
-		"jwks_uri":                              iss.URL + "/jwks.json",
-		"authorization_endpoint":                iss.URL + "/authorize",
-		"token_endpoint":                        iss.URL + "/token",
+		"jwks_uri":                              iss.jwksURL,
+		"authorization_endpoint":                strings.TrimSuffix(iss.URL, "/") + "/authorize",
+		"token_endpoint":                        strings.TrimSuffix(iss.URL, "/") + "/token",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
