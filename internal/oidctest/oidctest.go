@@ -229,6 +229,24 @@ func (k *Key) Sign(t testing.TB, claims map[string]any) string {
 	return s
 }
 
+// SignWithoutKeyID returns claims as a JWT signed with the current
+// signing key but with no kid in its header: API Gateway refuses it.
+func (iss *Issuer) SignWithoutKeyID(t testing.TB, claims map[string]any) string {
+	t.Helper()
+	iss.mu.Lock()
+	k := iss.signer
+	iss.mu.Unlock()
+	method := jwt.SigningMethod(jwt.SigningMethodRS256)
+	if k.Alg == "ES256" {
+		method = jwt.SigningMethodES256
+	}
+	s, err := jwt.NewWithClaims(method, jwt.MapClaims(claims)).SignedString(k.private)
+	if err != nil {
+		t.Fatalf("oidctest: sign: %v", err)
+	}
+	return s
+}
+
 // SignNone returns claims as an unsigned JWT, alg "none", naming the
 // current key: a verifier must refuse it.
 func (iss *Issuer) SignNone(t testing.TB, claims map[string]any) string {

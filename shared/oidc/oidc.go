@@ -10,9 +10,10 @@
 //	claims, err := v.Verify(ctx, bearerToken) // map[string]string, as the gateway passes them
 //	if errors.Is(err, oidc.ErrInvalidToken) { /* 401 */ }
 //
-// What is checked, as the gateway does: the signature, with a key from the
-// issuer's JWKS (found by OIDC discovery, cached, fetched again when a token
-// names a key ID not seen before); the algorithm, RS256, RS384 or RS512
+// What is checked, as the gateway does: the signature, with the key of the
+// issuer's JWKS that the token's kid names (found by OIDC discovery, cached,
+// fetched again when a token names a key ID not seen before; a token with
+// no kid is refused, as the gateway refuses it); the algorithm, RS256, RS384 or RS512
 // only, so neither "none" nor HS256 keyed with the public key gets through,
 // and an ES256 token, which the gateway (RSA only) would refuse in AWS, is
 // refused here too; iss equal

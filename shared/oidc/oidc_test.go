@@ -88,6 +88,7 @@ func TestVerify(t *testing.T) {
 		{"iat two minutes ahead", iss.Sign(t, with("iat", now.Add(2*time.Minute).Unix())), false},
 		{"signed by a key the issuer does not publish", unpublished.Sign(t, valid()), false},
 		{"ES256, by a key the issuer publishes: the gateway takes RSA only", ec.Sign(t, valid()), false},
+		{"no kid: the gateway needs one naming a key of the JWKS", iss.SignWithoutKeyID(t, valid()), false},
 		{"alg none", iss.SignNone(t, valid()), false},
 		{"HS256 keyed with the public key", iss.SignHS256WithPublicKey(t, valid()), false},
 		{"not a JWT", "not-a-jwt", false},
