@@ -1,5 +1,6 @@
 // Package oidctest runs a test OpenID Connect issuer on httptest: a
-// discovery document, a JWKS, and keys that mint RS256 and ES256 tokens,
+// discovery document, a JWKS, and keys that mint RS256 and ES256 tokens
+// (ES256 ones for verifiers to refuse, as API Gateway does),
 // plus the forged tokens a verifier must refuse. It is imported by tests
 // only.
 //
@@ -7,7 +8,7 @@
 //	tok := iss.Sign(t, iss.Claims("my-audience", "user-1"))
 //	v, _ := oidc.NewVerifier(iss.URL, "my-audience")
 //
-//	next := oidctest.NewKey(t, "ES256") // key rotation
+//	next := oidctest.NewKey(t, "RS256") // key rotation
 //	iss.Publish(next)
 //	iss.SignWith(next)
 //
