@@ -5,8 +5,8 @@
 // verifies them against the issuer's JWKS as API Gateway's JWT authorizer
 // does (a token the gateway refuses is a 401 here). (2) The Lambda handler,
 // given the claims as the gateway passes them: every claim a string, arrays
-// as "[a b]", and objects in either of two renderings, since AWS does not
-// document its own. Each recipe's settings must sign the provider's user
+// as "[a b]" (as users report; AWS does not say), and objects in either of
+// two renderings, since AWS does not document its own. Each recipe's settings must sign the provider's user
 // id, count the email only where the provider proves it, and never let a
 // claim the user can write pose as proof.
 
@@ -397,8 +397,8 @@ const (
 // each claim as API Gateway's HTTP API JWT authorizer passes it in
 // requestContext.authorizer.jwt.claims: a string as it is, a number as its
 // JSON text, a boolean as "true" or "false", an array as its elements
-// inside brackets, separated by spaces (as the gateway writes
-// cognito:groups: "[admins staff]"), an object in style. It is written here
+// inside brackets, separated by spaces (as users report cognito:groups
+// arriving: "[admins staff]"), an object in style. It is written here
 // apart from auth.ClaimStrings, which the local server uses, so that the
 // two are not one code checked against itself.
 func gatewayClaims(t *testing.T, token string, style objectStyle) map[string]string {
