@@ -71,10 +71,12 @@ deploy:
 	sam build --config-env $(CONFIG_ENV)
 	sam deploy --config-env $(CONFIG_ENV)
 
-# Why does Intercom say 401, and does the deployed stack work? With the
-# function's own configuration and code; see the README's troubleshooting.
-# Exit status 0 when every check holds, 1 when one fails, 2 for bad flags.
-#   make doctor ARGS='-platform ios -user-id u-123 -hash 0e86805c...'
+# Why does Intercom say 400, 401 or 403, and does the deployed stack work?
+# With the function's own configuration and code (the same variables: after
+# `make run`, IOS_SECRET=demo-ios-secret ...); see the README's
+# troubleshooting. Exit status 0 when every check holds, 1 when one fails,
+# 2 for bad flags.
+#   make doctor ARGS='-status 401 -platform ios -user-id u-alice-1001 -hash 0e86805cbabd154914013aaefc21b484ad505aaa34c0eec39ed2ce578b21258f'
 #   make doctor ARGS='-stack intercom-user-hash-dev -username alice@example.com -password-stdin' < pw.txt
 doctor:
 	@$(GO) run ./cmd/doctor $(ARGS)
