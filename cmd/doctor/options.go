@@ -81,7 +81,7 @@ func parseOptions(args []string, stdin io.Reader, stderr io.Writer) (options, er
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: go run ./cmd/doctor [flags]   (or: make doctor ARGS='[flags]')
 
-Explains an Intercom 401 and smoke-tests a deployed stack, with the
+Explains Intercom's 400, 401 or 403 and smoke-tests a deployed stack, with the
 function's own configuration (the same environment variables) and code.
 
   diagnose a hash:  -platform ios -user-id u-123 -hash 0e86805c...
