@@ -19,8 +19,9 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// GetSecretValueAPI is the one Secrets Manager call the cache makes, so that
-// the function's IAM policy can stay one action wide. *secretsmanager.Client
+// GetSecretValueAPI is the Secrets Manager call the cache makes for every
+// fetch but the prefetch's (see BatchGetSecretValueAPI), so that the
+// function's IAM policy stays that narrow. *secretsmanager.Client
 // satisfies it.
 type GetSecretValueAPI interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
