@@ -238,7 +238,7 @@ func checkRotationIAM(t *testing.T, d *deployment, rotated []string, token, kms 
 	// The user-hash function still reads, and only reads.
 	for _, s := range at(d.resource("UserHashFunction")["Policies"].([]any)[0], "Statement").([]any) {
 		for _, a := range strs(at(s, "Action")) {
-			if a != "secretsmanager:GetSecretValue" && a != "kms:Decrypt" {
+			if a != "secretsmanager:GetSecretValue" && a != "secretsmanager:BatchGetSecretValue" && a != "kms:Decrypt" {
 				t.Errorf("with rotation on, the user-hash function may %s", a)
 			}
 		}

@@ -34,13 +34,15 @@ const (
 // verification, the listen address and CORS belong to the local server (in
 // AWS the gateway does CORS); Lambda sets its own variables, the region
 // and the execution role's credentials itself, and refuses them as
-// function variables; the endpoint overrides are for tests and emulators.
+// function variables; the endpoint overrides and the CA bundle are for
+// tests and emulators.
 var notInTemplate = []string{
 	"IOS_SECRET", "ANDROID_SECRET", "WEB_SECRET",
 	"USERS_FILE", "JWT_ISSUER", "JWT_AUDIENCE", "LISTEN_ADDR", "ALLOWED_ORIGINS",
 	"AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_LOG_LEVEL", "AWS_LAMBDA_FUNCTION_NAME",
 	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+	"AWS_CA_BUNDLE",
 }
 
 func TestTemplateFunction(t *testing.T) {
@@ -55,6 +57,10 @@ func TestTemplateFunction(t *testing.T) {
 		{"handler", []string{"Globals", "Function", "Handler"}, "bootstrap"},
 		{"architecture", []string{"Globals", "Function", "Architectures"}, []any{"arm64"}},
 		{"memory", []string{"Globals", "Function", "MemorySize"}, 128},
+		{"the user-hash function's memory from a parameter", []string{"Resources", "UserHashFunction", "Properties", "MemorySize"}, map[string]any{"Ref": "MemorySize"}},
+		// The default comes from the cold start measured at each size.
+		{"memory size default", []string{"Parameters", "MemorySize", "Default"}, 256},
+		{"memory sizes", []string{"Parameters", "MemorySize", "AllowedValues"}, []any{128, 256, 512, 1024, 1769, 2048, 3008}},
 		{"tracing", []string{"Globals", "Function", "Tracing"}, "Active"},
 		{"JSON logs", []string{"Globals", "Function", "LoggingConfig", "LogFormat"}, "JSON"},
 		{"function type", []string{"Resources", "UserHashFunction", "Type"}, "AWS::Serverless::Function"},
@@ -297,8 +303,10 @@ func checkSecrets(t *testing.T, d *deployment, w wantDeployment) {
 }
 
 // checkIAM holds the function's own policy to one GetSecretValue statement
-// on exactly the secrets its environment names, and kms:Decrypt on the given
-// key only, through Secrets Manager.
+// on exactly the secrets its environment names, BatchGetSecretValue (which
+// takes no resource, and returns only what GetSecretValue allows) for the
+// cold start's one call, and kms:Decrypt on the given key only, through
+// Secrets Manager.
 func checkIAM(t *testing.T, d *deployment, w wantDeployment) {
 	t.Helper()
 	fn := d.resource("UserHashFunction")
@@ -313,18 +321,25 @@ func checkIAM(t *testing.T, d *deployment, w wantDeployment) {
 	}
 	statements, _ := at(policies[0], "Statement").([]any)
 	var gotIAM []string
-	gotKMS := ""
+	gotKMS, gotBatch := "", false
 	for _, s := range statements {
 		actions, resources := strs(at(s, "Action")), strs(at(s, "Resource"))
 		if at(s, "Effect") != "Allow" || at(s, "NotAction") != nil || at(s, "NotResource") != nil {
 			t.Errorf("statement %v: want a plain Allow with Action and Resource", s)
 		}
+		batch := slices.Equal(actions, []string{"secretsmanager:BatchGetSecretValue"})
 		for _, r := range resources {
-			if strings.Contains(r, "*") {
+			if strings.Contains(r, "*") && !(batch && slices.Equal(resources, []string{"*"})) {
 				t.Errorf("statement %v: wildcard resource %q", at(s, "Sid"), r)
 			}
 		}
 		switch {
+		case batch:
+			// The action has no resource type: "*" is its only form.
+			gotBatch = true
+			if !slices.Equal(resources, []string{"*"}) {
+				t.Errorf("BatchGetSecretValue resources = %v, want [*]", resources)
+			}
 		case slices.Equal(actions, []string{"secretsmanager:GetSecretValue"}):
 			gotIAM = append(gotIAM, resources...)
 		case slices.Equal(actions, []string{"kms:Decrypt"}):
@@ -334,8 +349,11 @@ func checkIAM(t *testing.T, d *deployment, w wantDeployment) {
 				t.Errorf("kms:Decrypt condition kms:ViaService = %q, want Secrets Manager of the stack's region only", via)
 			}
 		default:
-			t.Errorf("statement %v allows %v; the function needs only secretsmanager:GetSecretValue and kms:Decrypt", at(s, "Sid"), actions)
+			t.Errorf("statement %v allows %v; the function needs only secretsmanager:GetSecretValue, secretsmanager:BatchGetSecretValue and kms:Decrypt", at(s, "Sid"), actions)
 		}
+	}
+	if !gotBatch {
+		t.Error("no secretsmanager:BatchGetSecretValue statement: the cold start would fall back to one GetSecretValue per secret")
 	}
 	if !sameSet(gotIAM, w.iam) {
 		t.Errorf("GetSecretValue resources = %v, want %v", gotIAM, w.iam)
