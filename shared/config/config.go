@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,6 +118,18 @@ func (c Config) Platforms() []platform.Platform {
 	return ps
 }
 
+// UnstableUserIDClaims are the claims USER_ID_CLAIM may not name: the
+// OpenID Connect profile claims that name or reach a person (OIDC Core
+// §5.1 says only sub is a stable identifier) and a provider's plain
+// username. The user can change them through the provider's own profile
+// calls, or they are not unique, so a user_id taken from one would sign
+// whoever sets it as another user. cognito:username is not among them:
+// Cognito never lets it change. template.yaml refuses the same list.
+var UnstableUserIDClaims = []string{
+	"email", "phone_number", "preferred_username", "username",
+	"name", "given_name", "family_name", "middle_name", "nickname",
+}
+
 // Load reads and checks the configuration. lookup is os.LookupEnv outside
 // tests. The error, if any, is one line that names the variable at fault
 // and never contains a secret.
@@ -186,6 +199,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.Claims.UserID == c.Claims.Email {
 		return Config{}, fmt.Errorf("EMAIL_CLAIM: %q is also USER_ID_CLAIM; the user_id and the email must come from different claims", c.Claims.Email)
+	}
+	if slices.Contains(UnstableUserIDClaims, c.Claims.UserID) {
+		return Config{}, fmt.Errorf("USER_ID_CLAIM: %q is a profile claim the user can change or that is not unique, so whoever sets it gets another user's hash; use sub or an attribute only an administrator sets", c.Claims.UserID)
 	}
 	if err := c.loadClaims(lookup); err != nil {
 		return Config{}, err
