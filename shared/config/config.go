@@ -154,17 +154,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.Mode != ModeJWT && c.Mode != ModePassword {
 		return Config{}, fmt.Errorf("AUTH_MODE: %q is not a mode; use jwt or password", env("AUTH_MODE"))
 	}
-	if c.SecretCacheTTL, err = duration(env, "SECRET_CACHE_TTL", 5*time.Minute, time.Second); err != nil {
+	if c.SecretCacheTTL, c.SecretMaxStale, c.UserJWTTTL, err = lifetimes(env); err != nil {
 		return Config{}, err
-	}
-	if c.SecretMaxStale, err = duration(env, "SECRET_MAX_STALE", time.Hour, 0); err != nil {
-		return Config{}, err
-	}
-	if c.UserJWTTTL, err = duration(env, "USER_JWT_TTL", time.Hour, 0); err != nil {
-		return Config{}, err
-	}
-	if c.UserJWTTTL > 0 && c.UserJWTTTL < time.Second {
-		return Config{}, errors.New("USER_JWT_TTL: must be 0 (no JWT) or at least 1s")
 	}
 	for _, o := range strings.Split(env("ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -290,6 +281,26 @@ func (c *Config) usersFile() error {
 	}
 	c.UsersFile = DefaultUsersFile
 	return nil
+}
+
+// lifetimes reads how long a secret lives on in the user-hash function
+// after it is fetched: SECRET_CACHE_TTL, SECRET_MAX_STALE and
+// USER_JWT_TTL. The rotation function reads the same variables with the
+// same defaults, to know when a retired secret is out of use.
+func lifetimes(env func(string) string) (ttl, maxStale, jwtTTL time.Duration, err error) {
+	if ttl, err = duration(env, "SECRET_CACHE_TTL", 5*time.Minute, time.Second); err != nil {
+		return
+	}
+	if maxStale, err = duration(env, "SECRET_MAX_STALE", time.Hour, 0); err != nil {
+		return
+	}
+	if jwtTTL, err = duration(env, "USER_JWT_TTL", time.Hour, 0); err != nil {
+		return
+	}
+	if jwtTTL > 0 && jwtTTL < time.Second {
+		err = errors.New("USER_JWT_TTL: must be 0 (no JWT) or at least 1s")
+	}
+	return
 }
 
 // duration parses a Go duration, or returns def when the variable is unset.
