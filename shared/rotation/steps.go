@@ -367,7 +367,9 @@ func retiringSince(label, version string) (time.Time, bool) {
 	if !ok || err != nil || v != version {
 		return time.Time{}, false
 	}
-	return time.Unix(n, 0), true
+	// The label keeps whole seconds: round up, never making a secret
+	// look longer out of use than it is.
+	return time.Unix(n, 0).Add(time.Second), true
 }
 
 // sweep deletes the Intercom secrets that retire kept in earlier
