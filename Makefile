@@ -71,10 +71,12 @@ deploy:
 	sam build --config-env $(CONFIG_ENV)
 	sam deploy --config-env $(CONFIG_ENV)
 
-# Why does Intercom say 401, and does the deployed stack work? With the
-# function's own configuration and code; see the README's troubleshooting.
-# Exit status 0 when every check holds, 1 when one fails, 2 for bad flags.
-#   make doctor ARGS='-platform ios -user-id u-123 -hash 0e86805c...'
+# Why does Intercom say 400, 401 or 403, and does the deployed stack work?
+# With the function's own configuration and code (the same variables: after
+# `make run`, IOS_SECRET=demo-ios-secret ...); see the README's
+# troubleshooting. Exit status 0 when every check holds, 1 when one fails,
+# 2 for bad flags.
+#   make doctor ARGS='-status 401 -platform ios -user-id u-alice-1001 -hash 0e86805cbabd154914013aaefc21b484ad505aaa34c0eec39ed2ce578b21258f'
 #   make doctor ARGS='-stack intercom-user-hash-dev -username alice@example.com -password-stdin' < pw.txt
 doctor:
 	@$(GO) run ./cmd/doctor $(ARGS)
@@ -107,3 +109,25 @@ RIE_TASK ?= $(TOOLS)/rie-task
 invoke-rie: tools
 	$(MAKE) --no-print-directory build-UserHashFunction ARTIFACTS_DIR=$(RIE_TASK) LAMBDA_ARCH=$$($(GO) env GOHOSTARCH)
 	$(GO) run ./scripts/invoke-rie -rie $(RIE) -bootstrap $(RIE_TASK)/bootstrap $(EVENT)
+
+# invoke-rie on a laptop, with no AWS account: moto_server (the AWS emulator
+# the tests use, `pip install 'moto[server]'`) on MOTO_PORT holds a demo
+# secret per platform (demo/ios holds demo-ios-secret, and so on), and the
+# function reads them from it as it reads Secrets Manager in Lambda.
+MOTO_PORT ?= 5055
+.PHONY: invoke-local
+invoke-local: tools
+	@command -v moto_server >/dev/null || { echo "invoke-local needs moto_server: pip install 'moto[server]'" >&2; exit 1; }
+	@moto_server -H 127.0.0.1 -p $(MOTO_PORT) >/dev/null 2>&1 & moto=$$!; trap 'kill $$moto' EXIT; \
+	for i in $$(seq 100); do curl -s -o /dev/null http://127.0.0.1:$(MOTO_PORT)/ && break; sleep 0.2; done; \
+	for p in ios android web; do \
+		curl -sf -o /dev/null http://127.0.0.1:$(MOTO_PORT)/ -H 'Content-Type: application/x-amz-json-1.1' \
+			-H 'X-Amz-Target: secretsmanager.CreateSecret' \
+			-H 'Authorization: AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0' \
+			-d "{\"Name\": \"demo/$$p\", \"SecretString\": \"demo-$$p-secret\"}" \
+		|| { echo "moto_server on port $(MOTO_PORT) did not take the demo secrets (another MOTO_PORT?)" >&2; exit 1; }; \
+	done; \
+	AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_SESSION_TOKEN= \
+	AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$(MOTO_PORT) \
+	IOS_SECRET_ID=demo/ios ANDROID_SECRET_ID=demo/android WEB_SECRET_ID=demo/web \
+	$(MAKE) --no-print-directory invoke-rie EVENT=$(EVENT)

@@ -487,6 +487,8 @@ func checkOutputs(t *testing.T, d *deployment, w wantDeployment) {
 		"UserHashUrl": "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com/v1/intercom/user-hash",
 		"FunctionArn": "<UserHashFunction.Arn>",
 		"AlarmNames":  "<FunctionErrorsAlarm>, <Api5xxAlarm>, <SecretFetchErrorsAlarm>",
+		// Dashboard is on by default; dashboard_test.go turns it off.
+		"DashboardName": "<OperationsDashboard>",
 	}
 	for i, name := range []string{"IosSecretId", "AndroidSecretId", "WebSecretId"} {
 		if w.secretIDs[i] != "" {

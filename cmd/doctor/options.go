@@ -33,6 +33,7 @@ type options struct {
 	emailSent   bool // the app passed the email to Intercom
 	hash        string
 	jwt         string
+	status      int // the status Intercom answered the app with; 0: not given
 
 	url      string
 	stack    string
@@ -80,6 +81,7 @@ func parseOptions(args []string, stdin io.Reader, stderr io.Writer, lookup func(
 	fs.BoolVar(&hashStdin, "hash-stdin", false, "read the user_hash from standard input")
 	fs.StringVar(&o.jwt, "jwt", "", "the user_jwt the app passed to Intercom; or -jwt-stdin, or "+envJWT+" in the environment")
 	fs.BoolVar(&jwtStdin, "jwt-stdin", false, "read the user_jwt from standard input")
+	fs.IntVar(&o.status, "status", 0, "the HTTP status Intercom answered the app with: 400, 401 or 403; the doctor explains its cause (with -hash or -jwt, from them)")
 	fs.StringVar(&o.url, "url", "", "the deployed endpoint, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/v1/intercom/user-hash")
 	fs.StringVar(&o.stack, "stack", "", "a CloudFormation stack of this service: its outputs give the endpoint and the secret IDs")
 	fs.StringVar(&o.region, "region", "", "the AWS region (default: AWS_REGION or the profile's)")
@@ -94,11 +96,12 @@ func parseOptions(args []string, stdin io.Reader, stderr io.Writer, lookup func(
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: go run ./cmd/doctor [flags]   (or: make doctor ARGS='[flags]')
 
-Explains an Intercom 401 and smoke-tests a deployed stack, with the
+Explains Intercom's 400, 401 or 403 and smoke-tests a deployed stack, with the
 function's own configuration (the same environment variables) and code.
 
   diagnose a hash:  -platform ios -user-id u-123 -hash 0e86805c...
   diagnose a JWT:   -platform android -jwt eyJhbGci...
+  explain a status: -status 400 (or 401, 403), with -platform and -hash or -jwt when you have them
   smoke test:       -stack NAME (or -url URL) with -token TOKEN, or -username NAME -password-stdin
 
 A hash, JWT or token on the command line stays in the shell history and
@@ -183,6 +186,9 @@ func (o *options) check(sent string, passwordStdin, tokenStdin bool) error {
 			return fmt.Errorf("-platform: %q is not a platform; use ios, android or web (or iphone, ipad, browser, ...)", o.platformArg)
 		}
 		o.platform = p
+	}
+	if _, ok := intercomStatuses[o.status]; o.status != 0 && !ok {
+		return fmt.Errorf("-status: %d is not one the doctor explains; Intercom refuses an identity with 400 (Messenger Security), 401 (identity verification) or 403 (web update)", o.status)
 	}
 	if o.timeout <= 0 {
 		return errors.New("-timeout: must be more than 0")
