@@ -129,7 +129,7 @@ type wantDeployment struct {
 	issuer         string
 	audience       []string
 	userPool       bool
-	passwordFlow   bool // the stack's app client allows USER_PASSWORD_AUTH
+	passwordFlow   bool // the stack's app client allows USER_PASSWORD_AUTH, has a secret and takes the caller's IP
 	origins        []string
 	rate, burst    string
 	domain         string // DomainName; "" for no custom domain
@@ -179,13 +179,14 @@ func TestTemplateDeployments(t *testing.T) {
 			name:   "password mode with the stack's user pool",
 			params: map[string]string{"AuthMode": "password"},
 			want: wantDeployment{
-				secretIDs:     [3]string{"<IosSecret>", "<AndroidSecret>", "<WebSecret>"},
-				clientID:      "<UserPoolClient>",
-				iam:           []string{"<IosSecret>", "<AndroidSecret>", "<WebSecret>"},
-				authorization: "NONE",
-				userPool:      true,
-				passwordFlow:  true,
-				rate:          "20", burst: "40",
+				secretIDs:      [3]string{"<IosSecret>", "<AndroidSecret>", "<WebSecret>"},
+				clientID:       "<UserPoolClient>",
+				clientSecretID: "<UserPoolClientSecret>",
+				iam:            []string{"<IosSecret>", "<AndroidSecret>", "<WebSecret>", "<UserPoolClientSecret>"},
+				authorization:  "NONE",
+				userPool:       true,
+				passwordFlow:   true,
+				rate:           "20", burst: "40",
 			},
 		},
 		{
@@ -295,6 +296,9 @@ func checkSecrets(t *testing.T, d *deployment, w wantDeployment) {
 		if strings.HasPrefix(id, "<") {
 			want = append(want, strings.Trim(id, "<>"))
 		}
+	}
+	if w.clientSecretID == "<UserPoolClientSecret>" {
+		want = append(want, "UserPoolClientSecret")
 	}
 	slices.Sort(want)
 	if got := d.of("AWS::SecretsManager::Secret"); !slices.Equal(got, want) {
@@ -440,8 +444,20 @@ func checkCognito(t *testing.T, d *deployment, w wantDeployment) {
 		return
 	}
 	c := d.resource("UserPoolClient")
-	if fmt.Sprint(c["GenerateSecret"]) != "false" {
-		t.Errorf("GenerateSecret = %v, want false: a mobile app cannot keep a client secret", c["GenerateSecret"])
+	// jwt mode: apps sign in with the client, and an app cannot keep a
+	// secret. password mode: only the function does, and Cognito takes
+	// the caller's IP (UserContextData) only from a client with a secret
+	// that propagates it.
+	if got := fmt.Sprint(c["GenerateSecret"]); got != fmt.Sprint(w.passwordFlow) {
+		t.Errorf("GenerateSecret = %v, want %v", got, w.passwordFlow)
+	}
+	if got := fmt.Sprint(c["EnablePropagateAdditionalUserContextData"]); got != fmt.Sprint(w.passwordFlow) {
+		t.Errorf("EnablePropagateAdditionalUserContextData = %v, want %v", got, w.passwordFlow)
+	}
+	if w.passwordFlow {
+		if got := fmt.Sprint(d.resource("UserPoolClientSecret")["SecretString"]); got != "<UserPoolClient.ClientSecret>" {
+			t.Errorf("UserPoolClientSecret holds %s, want the app client's generated secret", got)
+		}
 	}
 	if got := slices.Contains(strs(c["ExplicitAuthFlows"]), "ALLOW_USER_PASSWORD_AUTH"); got != w.passwordFlow {
 		t.Errorf("app client allows USER_PASSWORD_AUTH = %v, want %v (password mode only)", got, w.passwordFlow)
@@ -579,6 +595,12 @@ func TestTemplateRefusesBadParameters(t *testing.T) {
 		{"domain that is a URL", map[string]string{"DomainName": "https://id.example.com", "CertificateArn": certARN}, "DomainName"},
 		{"domain with a path", map[string]string{"DomainName": "id.example.com/v1", "CertificateArn": certARN}, "DomainName"},
 		{"upper-case domain", map[string]string{"DomainName": "ID.example.com", "CertificateArn": certARN}, "DomainName"},
+		{"any origin", map[string]string{"AllowedOrigins": "*"}, "AllowedOrigins"},
+		{"any origin among others", map[string]string{"AllowedOrigins": "capacitor://localhost,*"}, "AllowedOrigins"},
+		{"the null origin", map[string]string{"AllowedOrigins": "null"}, "AllowedOrigins"},
+		{"the null origin among others", map[string]string{"AllowedOrigins": "https://app.example.com,null"}, "AllowedOrigins"},
+		{"a wildcard subdomain", map[string]string{"AllowedOrigins": "https://*.example.com"}, "AllowedOrigins"},
+		{"an origin with a path", map[string]string{"AllowedOrigins": "https://app.example.com/"}, "AllowedOrigins"},
 		{"certificate that is not ACM's", map[string]string{"DomainName": "id.example.com", "CertificateArn": "arn:aws:iam::111122223333:server-certificate/id"}, "CertificateArn"},
 	}
 	for _, tt := range tests {

@@ -50,7 +50,7 @@ func main() {
 // run is the whole command, with its inputs and outputs passed in so that
 // tests can run it in process. lookup reads the environment (os.LookupEnv).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
-	o, err := parseOptions(args, stdin, stderr)
+	o, err := parseOptions(args, stdin, stderr, lookup)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
