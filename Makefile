@@ -8,8 +8,11 @@ GO ?= go
 # proxy once, even where the machine's go.env says GOTOOLCHAIN=local, and a
 # newer Go does not stand in for it: the bootstraps are built by this one.
 export GOTOOLCHAIN := go$(shell sed -n 's/^go //p' $(dir $(lastword $(MAKEFILE_LIST)))go.mod)
-# What the project builds or installs for itself lives in .tools.
+# What the project builds or installs for itself lives in .tools; the Python
+# virtual environment there (see tools), when there is one, comes first on
+# the PATH of every target and so of every test.
 TOOLS := $(CURDIR)/.tools
+export PATH := $(TOOLS)/venv/bin:$(PATH)
 
 run:
 	@echo "*** DEMO MODE: demo users and demo secrets, never use them for a real Intercom workspace ***"
@@ -18,7 +21,7 @@ run:
 	USERS_FILE=demo/users.json \
 	$(GO) run ./functions/userhash
 
-test:
+test: tools
 	$(GO) vet ./...
 	@gofmt="$$($(GO) env GOROOT)/bin/gofmt"; \
 	test -z "$$($$gofmt -l .)" || { echo "gofmt would change:"; $$gofmt -l .; exit 1; }
@@ -70,7 +73,7 @@ build:
 	$(MAKE) --no-print-directory build-UserHashFunction ARTIFACTS_DIR=$(CURDIR)/.aws-sam/build/UserHashFunction
 	$(MAKE) --no-print-directory build-RotateSecretFunction ARTIFACTS_DIR=$(CURDIR)/.aws-sam/build/RotateSecretFunction
 
-lint:
+lint: tools
 	cfn-lint template.yaml
 
 # govulncheck over every package that ships, failing on any known
@@ -118,11 +121,16 @@ invoke:
 	sam build
 	sam local invoke UserHashFunction --event $(EVENT) $(if $(ENV_VARS),--env-vars $(ENV_VARS))
 
-# The AWS Lambda Runtime Interface Emulator, built once from the Go module
-# proxy into .tools/bin; the RIE test uses the same binary.
+# What make test needs besides Go. The AWS Lambda Runtime Interface
+# Emulator, built once from the Go module proxy into .tools/bin (the RIE
+# tests use the same binary). Then scripts/tools checks Node.js 20 or later,
+# and takes moto_server and cfn-lint from the PATH when they are the versions
+# of scripts/tools/requirements.txt, or else installs that file from PyPI
+# into .tools/venv; it says which, and names what it cannot install.
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(TOOLS)/bin/aws-lambda-rie
 tools: $(TOOLS)/aws-lambda-rie@$(RIE_VERSION)
+	@$(GO) run ./scripts/tools -venv $(TOOLS)/venv -requirements scripts/tools/requirements.txt
 $(TOOLS)/aws-lambda-rie@$(RIE_VERSION):
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	@touch $@
