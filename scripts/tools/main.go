@@ -243,7 +243,7 @@ func isPython(path string) bool { return strings.HasPrefix(filepath.Base(path), 
 
 // install creates venv with python3 (when it is not there yet) and installs
 // requirements.txt into it from the package index.
-func install(ctx context.Context, w io.Writer, venv, reqs string, pins map[string]string) error {
+func install(ctx context.Context, w io.Writer, venv, reqs string, pins map[string]string) (installErr error) {
 	python, err := checkPython(ctx)
 	if err != nil {
 		return err
@@ -252,8 +252,16 @@ func install(ctx context.Context, w io.Writer, venv, reqs string, pins map[strin
 	if _, err := os.Stat(venvPython); err != nil {
 		fmt.Fprintf(w, "tools: creating the virtual environment %s with %s\n", venv, python)
 		if err := stream(ctx, w, python, "-m", "venv", venv); err != nil {
+			os.RemoveAll(venv)
 			return fmt.Errorf("%s -m venv %s: %v (on Debian and Ubuntu: apt install python3-venv)", python, venv, err)
 		}
+		// A venv without the tools would still put its python3 first on
+		// the PATH, in front of the one a pyenv shim runs: keep none.
+		defer func() {
+			if installErr != nil {
+				os.RemoveAll(venv)
+			}
+		}()
 	}
 	fmt.Fprintf(w, "tools: installing %s (moto[server] %s, cfn-lint %s) into %s from the Python package index\n",
 		reqs, pins["moto"], pins["cfn-lint"], venv)

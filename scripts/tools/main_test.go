@@ -244,6 +244,10 @@ func TestRunSetsUpWhatIsMissingOrNamesWhatItCannot(t *testing.T) {
 			if got := statErr == nil; got != tt.wantVenvTools {
 				t.Errorf("venv holds moto_server: %v, want %v", got, tt.wantVenvTools)
 			}
+			// A venv left without the tools would put its python3 first on the PATH.
+			if _, err := os.Stat(venv); !tt.wantVenvTools && !os.IsNotExist(err) {
+				t.Errorf("run left %s behind (stat: %v)", venv, err)
+			}
 		})
 	}
 }
