@@ -52,7 +52,7 @@ func main() {
 
 	ctx, stop := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer stop()
-	if err := run(ctx, os.Stdout, *venv, *reqs); err != nil {
+	if err := run(ctx, os.Stderr, *venv, *reqs); err != nil {
 		fmt.Fprintln(os.Stderr, "tools:", err)
 		os.Exit(1)
 	}
