@@ -1,8 +1,18 @@
 # Two commands matter: `make run` serves the product locally with demo users
 # and demo secrets, `make test` proves it. Everything else is for deploying.
-.PHONY: run test test-browser bench bench-micro fuzz lint build build-UserHashFunction build-RotateSecretFunction deploy doctor invoke invoke-rie tools
+.PHONY: run test test-browser bench bench-micro fuzz lint vuln build build-UserHashFunction build-RotateSecretFunction deploy doctor invoke invoke-rie tools
 
 GO ?= go
+# Every target builds and tests with the Go of go.mod's go line (an older Go
+# refuses the module). Any Go from 1.21 on fetches it from the Go module
+# proxy once, even where the machine's go.env says GOTOOLCHAIN=local, and a
+# newer Go does not stand in for it: the bootstraps are built by this one.
+export GOTOOLCHAIN := go$(shell sed -n 's/^go //p' $(dir $(lastword $(MAKEFILE_LIST)))go.mod)
+# What the project builds or installs for itself lives in .tools; the Python
+# virtual environment there (see tools), when there is one, comes first on
+# the PATH of every target and so of every test.
+TOOLS := $(CURDIR)/.tools
+export PATH := $(TOOLS)/venv/bin:$(PATH)
 
 run:
 	@echo "*** DEMO MODE: demo users and demo secrets, never use them for a real Intercom workspace ***"
@@ -11,9 +21,10 @@ run:
 	USERS_FILE=demo/users.json \
 	$(GO) run ./functions/userhash
 
-test:
+test: tools
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	@gofmt="$$($(GO) env GOROOT)/bin/gofmt"; \
+	test -z "$$($$gofmt -l .)" || { echo "gofmt would change:"; $$gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
 	node --test clients/js/*.test.js
 
@@ -62,8 +73,33 @@ build:
 	$(MAKE) --no-print-directory build-UserHashFunction ARTIFACTS_DIR=$(CURDIR)/.aws-sam/build/UserHashFunction
 	$(MAKE) --no-print-directory build-RotateSecretFunction ARTIFACTS_DIR=$(CURDIR)/.aws-sam/build/RotateSecretFunction
 
-lint:
+lint: tools
 	cfn-lint template.yaml
+
+# govulncheck over every package that ships, failing on any known
+# vulnerability our code reaches: in Go's standard library (so in the pinned
+# toolchain) or in a module. The database is golang.org/x/vulndb at a pinned
+# commit, fetched from the Go module proxy and verified against the Go
+# checksum database like any module, and copied once into .tools: govulncheck
+# indexes its folder of OSV entries itself and needs no network. The Lambda
+# functions are scanned a second time as they ship (linux/arm64, lambda.norpc).
+# The pinned go comes first on its PATH: govulncheck asks `go` for the Go
+# version in GOPATH mode, where GOTOOLCHAIN switches nothing.
+GOVULNCHECK_VERSION := v1.10.0
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+GOVULNCHECK := $(TOOLS)/bin/govulncheck
+VULNDB := $(TOOLS)/vulndb@$(VULNDB_VERSION)
+vuln: $(TOOLS)/govulncheck@$(GOVULNCHECK_VERSION) $(VULNDB)
+	PATH="$$($(GO) env GOROOT)/bin:$$PATH" $(GOVULNCHECK) -db file://$(VULNDB) ./functions/... ./cmd/doctor
+	PATH="$$($(GO) env GOROOT)/bin:$$PATH" GOOS=linux GOARCH=arm64 \
+		$(GOVULNCHECK) -db file://$(VULNDB) -tags lambda.norpc ./functions/...
+$(TOOLS)/govulncheck@$(GOVULNCHECK_VERSION):
+	GOBIN=$(TOOLS)/bin $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	@touch $@
+$(VULNDB):
+	@rm -rf $@.tmp && mkdir -p $@.tmp
+	cp -R "$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')/data/osv/." $@.tmp/
+	@mv $@.tmp $@
 
 # CONFIG_ENV=prod deploys the prod environment of samconfig.toml.
 CONFIG_ENV ?= default
@@ -87,12 +123,16 @@ invoke:
 	sam build
 	sam local invoke UserHashFunction --event $(EVENT) $(if $(ENV_VARS),--env-vars $(ENV_VARS))
 
-# The AWS Lambda Runtime Interface Emulator, built once from the Go module
-# proxy into .tools/bin; the RIE test uses the same binary.
+# What make test needs besides Go. The AWS Lambda Runtime Interface
+# Emulator, built once from the Go module proxy into .tools/bin (the RIE
+# tests use the same binary). Then scripts/tools checks Node.js 20 or later,
+# and takes moto_server and cfn-lint from the PATH when they are the versions
+# of scripts/tools/requirements.txt, or else installs that file from PyPI
+# into .tools/venv; it says which, and names what it cannot install.
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
-TOOLS := $(CURDIR)/.tools
 RIE := $(TOOLS)/bin/aws-lambda-rie
 tools: $(TOOLS)/aws-lambda-rie@$(RIE_VERSION)
+	@$(GO) run ./scripts/tools -venv $(TOOLS)/venv -requirements scripts/tools/requirements.txt
 $(TOOLS)/aws-lambda-rie@$(RIE_VERSION):
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	@touch $@
