@@ -1,7 +1,7 @@
 // The builds SAM runs: `make build-UserHashFunction ARTIFACTS_DIR=DIR` (and
 // build-RotateSecretFunction) must leave DIR/bootstrap, a static
 // linux/arm64 executable built with the flags the provided.al2023 runtime
-// and a small cold start want.
+// and a small cold start want, by the Go that go.mod pins.
 
 package deploy_test
 
@@ -104,4 +104,29 @@ func checkBuildTarget(t *testing.T, makeBin, logicalID, pkg string) {
 	if want := "github.com/intercom-identity/userhash/" + strings.TrimPrefix(pkg, "./"); info.Path != want {
 		t.Errorf("bootstrap is built from %s, want %s", info.Path, pkg)
 	}
+	// What ships carries the standard library of the Go that built it, so
+	// that Go is the pinned one, whichever Go the builder has installed.
+	if want := pinnedGo(t); info.GoVersion != want {
+		t.Errorf("bootstrap is built by %s, want %s (go.mod's go line)", info.GoVersion, want)
+	}
+}
+
+// pinnedGo returns the toolchain that go.mod's go line names, "go1.27.3"
+// for `go 1.27.3`: the Makefile builds with exactly it.
+func pinnedGo(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
+			if strings.Count(v, ".") != 2 {
+				t.Fatalf("go.mod says go %s: want a full release such as 1.27.3, the toolchain every build uses", v)
+			}
+			return "go" + v
+		}
+	}
+	t.Fatal("go.mod has no go line")
+	return ""
 }

@@ -156,8 +156,15 @@ func deployIn(t *testing.T, tpl map[string]any, given, pseudo map[string]string)
 		if allowed, ok := p["AllowedValues"].([]any); ok && !slices.ContainsFunc(allowed, func(a any) bool { return fmt.Sprint(a) == v }) {
 			return nil, fmt.Errorf("parameter %s: %q is not an allowed value", name, v)
 		}
-		if pat, ok := p["AllowedPattern"].(string); ok && !regexp.MustCompile(`^(?:`+pat+`)$`).MatchString(v) {
-			return nil, fmt.Errorf("parameter %s: %q does not match %s", name, v, pat)
+		// A CommaDelimitedList's pattern applies to each of its values.
+		values := []string{v}
+		if p["Type"] == "CommaDelimitedList" {
+			values = strings.Split(v, ",")
+		}
+		for _, v := range values {
+			if pat, ok := p["AllowedPattern"].(string); ok && !regexp.MustCompile(`^(?:`+pat+`)$`).MatchString(v) {
+				return nil, fmt.Errorf("parameter %s: %q does not match %s", name, v, pat)
+			}
 		}
 		if p["Type"] == "Number" {
 			n, err := strconv.ParseFloat(v, 64)

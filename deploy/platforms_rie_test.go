@@ -57,14 +57,22 @@ func TestPlatformsInLambdaRuntime(t *testing.T) {
 		arns["<"+p.resource+">"] = aws.ToString(out.ARN)
 	}
 	var mu sync.Mutex
-	fetched := map[string]int{} // secret ARN -> GetSecretValue calls
+	fetched := map[string]int{} // secret ARN -> GetSecretValue calls, one in a BatchGetSecretValue included
 	proxy := awsfake.StartProxy(t, motoURL, func(op string, body []byte) *awsfake.Error {
-		var in struct{ SecretId string }
+		var in struct {
+			SecretId     string
+			SecretIdList []string
+		}
 		_ = json.Unmarshal(body, &in)
 		mu.Lock()
 		defer mu.Unlock()
-		if op == "secretsmanager.GetSecretValue" {
+		switch op {
+		case "secretsmanager.GetSecretValue":
 			fetched[in.SecretId]++
+		case "secretsmanager.BatchGetSecretValue":
+			for _, id := range in.SecretIdList {
+				fetched[id]++
+			}
 		}
 		return nil
 	})

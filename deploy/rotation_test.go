@@ -238,7 +238,7 @@ func checkRotationIAM(t *testing.T, d *deployment, rotated []string, token, kms 
 	// The user-hash function still reads, and only reads.
 	for _, s := range at(d.resource("UserHashFunction")["Policies"].([]any)[0], "Statement").([]any) {
 		for _, a := range strs(at(s, "Action")) {
-			if a != "secretsmanager:GetSecretValue" && a != "kms:Decrypt" {
+			if a != "secretsmanager:GetSecretValue" && a != "secretsmanager:BatchGetSecretValue" && a != "kms:Decrypt" {
 				t.Errorf("with rotation on, the user-hash function may %s", a)
 			}
 		}
@@ -332,4 +332,30 @@ func TestRotationPeriodOutlivesCaches(t *testing.T) {
 		t.Errorf("the shortest rotation period, %d days, is not longer than the longest TTL+jitter+max-stale+JWT lifetime, %v", shortest, need)
 	}
 	t.Logf("shortest rotation period %d days > %v (%.2f days) needed at most", shortest, need, need.Hours()/24)
+}
+
+// TestTemplateRotationReadsTheFunctionsLifetimes holds the rotation
+// function to the user-hash function's SECRET_CACHE_TTL, SECRET_MAX_STALE
+// and USER_JWT_TTL, whatever the parameters: it judges from them when an
+// old Intercom secret is out of use.
+func TestTemplateRotationReadsTheFunctionsLifetimes(t *testing.T) {
+	tpl := loadTemplate(t)
+	for _, params := range []map[string]string{
+		{},
+		{"SecretCacheTtl": "90s", "SecretMaxStale": "0", "UserJwtTtl": "15m"},
+		{"SecretCacheTtl": "2h", "SecretMaxStale": "99h", "UserJwtTtl": "0"},
+	} {
+		params["RotationDays"], params["IntercomAccessTokenSecretArn"] = "30", sharedARN
+		d, err := deploy(t, tpl, params)
+		if err != nil {
+			t.Fatalf("%v: %v", params, err)
+		}
+		fn := at(d.resource("UserHashFunction"), "Environment", "Variables")
+		rot := at(d.resource("RotateSecretFunction"), "Environment", "Variables")
+		for _, name := range []string{"SECRET_CACHE_TTL", "SECRET_MAX_STALE", "USER_JWT_TTL"} {
+			if got, want := fmt.Sprint(at(rot, name)), fmt.Sprint(at(fn, name)); got != want || got == "<nil>" {
+				t.Errorf("%v: the rotation function's %s = %s, the user-hash function's %s", params, name, got, want)
+			}
+		}
+	}
 }

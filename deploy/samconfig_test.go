@@ -69,6 +69,11 @@ func TestSamconfig(t *testing.T) {
 				t.Fatalf("[%s] has no stack_name", env)
 			}
 			stacks[env] = stack
+			// Every sam command, and the guide's out() helper, use one
+			// region, named here rather than taken from the CLI's default.
+			if r, _ := at(e, "global", "parameters", "region").(string); !regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`).MatchString(r) {
+				t.Errorf("[%s] global region = %q, want a region name", env, r)
+			}
 			tests := []struct {
 				name string
 				path []string
@@ -81,6 +86,10 @@ func TestSamconfig(t *testing.T) {
 				{"managed artifact bucket", []string{"deploy", "parameters", "resolve_s3"}, true},
 				{"the function's role needs CAPABILITY_IAM", []string{"deploy", "parameters", "capabilities"}, "CAPABILITY_IAM"},
 				{"changes are shown before they are made", []string{"deploy", "parameters", "confirm_changeset"}, true},
+				// make deploy and CI deploy again without failing when
+				// nothing changed.
+				{"no change is no failure", []string{"deploy", "parameters", "fail_on_empty_changeset"}, false},
+				{"sam validate lints", []string{"validate", "parameters", "lint"}, true},
 			}
 			for _, tt := range tests {
 				if got := at(e, tt.path...); got != tt.want {

@@ -34,13 +34,15 @@ const (
 // verification, the listen address and CORS belong to the local server (in
 // AWS the gateway does CORS); Lambda sets its own variables, the region
 // and the execution role's credentials itself, and refuses them as
-// function variables; the endpoint overrides are for tests and emulators.
+// function variables; the endpoint overrides and the CA bundle are for
+// tests and emulators.
 var notInTemplate = []string{
 	"IOS_SECRET", "ANDROID_SECRET", "WEB_SECRET",
 	"USERS_FILE", "JWT_ISSUER", "JWT_AUDIENCE", "LISTEN_ADDR", "ALLOWED_ORIGINS",
 	"AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_LOG_LEVEL", "AWS_LAMBDA_FUNCTION_NAME",
 	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+	"AWS_CA_BUNDLE",
 }
 
 func TestTemplateFunction(t *testing.T) {
@@ -55,6 +57,10 @@ func TestTemplateFunction(t *testing.T) {
 		{"handler", []string{"Globals", "Function", "Handler"}, "bootstrap"},
 		{"architecture", []string{"Globals", "Function", "Architectures"}, []any{"arm64"}},
 		{"memory", []string{"Globals", "Function", "MemorySize"}, 128},
+		{"the user-hash function's memory from a parameter", []string{"Resources", "UserHashFunction", "Properties", "MemorySize"}, map[string]any{"Ref": "MemorySize"}},
+		// The default comes from the cold start measured at each size.
+		{"memory size default", []string{"Parameters", "MemorySize", "Default"}, 256},
+		{"memory sizes", []string{"Parameters", "MemorySize", "AllowedValues"}, []any{128, 256, 512, 1024, 1769, 2048, 3008}},
 		{"tracing", []string{"Globals", "Function", "Tracing"}, "Active"},
 		{"JSON logs", []string{"Globals", "Function", "LoggingConfig", "LogFormat"}, "JSON"},
 		{"function type", []string{"Resources", "UserHashFunction", "Type"}, "AWS::Serverless::Function"},
@@ -123,7 +129,7 @@ type wantDeployment struct {
 	issuer         string
 	audience       []string
 	userPool       bool
-	passwordFlow   bool // the stack's app client allows USER_PASSWORD_AUTH
+	passwordFlow   bool // the stack's app client allows USER_PASSWORD_AUTH, has a secret and takes the caller's IP
 	origins        []string
 	rate, burst    string
 	domain         string // DomainName; "" for no custom domain
@@ -173,13 +179,14 @@ func TestTemplateDeployments(t *testing.T) {
 			name:   "password mode with the stack's user pool",
 			params: map[string]string{"AuthMode": "password"},
 			want: wantDeployment{
-				secretIDs:     [3]string{"<IosSecret>", "<AndroidSecret>", "<WebSecret>"},
-				clientID:      "<UserPoolClient>",
-				iam:           []string{"<IosSecret>", "<AndroidSecret>", "<WebSecret>"},
-				authorization: "NONE",
-				userPool:      true,
-				passwordFlow:  true,
-				rate:          "20", burst: "40",
+				secretIDs:      [3]string{"<IosSecret>", "<AndroidSecret>", "<WebSecret>"},
+				clientID:       "<UserPoolClient>",
+				clientSecretID: "<UserPoolClientSecret>",
+				iam:            []string{"<IosSecret>", "<AndroidSecret>", "<WebSecret>", "<UserPoolClientSecret>"},
+				authorization:  "NONE",
+				userPool:       true,
+				passwordFlow:   true,
+				rate:           "20", burst: "40",
 			},
 		},
 		{
@@ -290,6 +297,9 @@ func checkSecrets(t *testing.T, d *deployment, w wantDeployment) {
 			want = append(want, strings.Trim(id, "<>"))
 		}
 	}
+	if w.clientSecretID == "<UserPoolClientSecret>" {
+		want = append(want, "UserPoolClientSecret")
+	}
 	slices.Sort(want)
 	if got := d.of("AWS::SecretsManager::Secret"); !slices.Equal(got, want) {
 		t.Errorf("secrets created = %v, want %v", got, want)
@@ -297,8 +307,10 @@ func checkSecrets(t *testing.T, d *deployment, w wantDeployment) {
 }
 
 // checkIAM holds the function's own policy to one GetSecretValue statement
-// on exactly the secrets its environment names, and kms:Decrypt on the given
-// key only, through Secrets Manager.
+// on exactly the secrets its environment names, BatchGetSecretValue (which
+// takes no resource, and returns only what GetSecretValue allows) for the
+// cold start's one call, and kms:Decrypt on the given key only, through
+// Secrets Manager.
 func checkIAM(t *testing.T, d *deployment, w wantDeployment) {
 	t.Helper()
 	fn := d.resource("UserHashFunction")
@@ -313,18 +325,25 @@ func checkIAM(t *testing.T, d *deployment, w wantDeployment) {
 	}
 	statements, _ := at(policies[0], "Statement").([]any)
 	var gotIAM []string
-	gotKMS := ""
+	gotKMS, gotBatch := "", false
 	for _, s := range statements {
 		actions, resources := strs(at(s, "Action")), strs(at(s, "Resource"))
 		if at(s, "Effect") != "Allow" || at(s, "NotAction") != nil || at(s, "NotResource") != nil {
 			t.Errorf("statement %v: want a plain Allow with Action and Resource", s)
 		}
+		batch := slices.Equal(actions, []string{"secretsmanager:BatchGetSecretValue"})
 		for _, r := range resources {
-			if strings.Contains(r, "*") {
+			if strings.Contains(r, "*") && !(batch && slices.Equal(resources, []string{"*"})) {
 				t.Errorf("statement %v: wildcard resource %q", at(s, "Sid"), r)
 			}
 		}
 		switch {
+		case batch:
+			// The action has no resource type: "*" is its only form.
+			gotBatch = true
+			if !slices.Equal(resources, []string{"*"}) {
+				t.Errorf("BatchGetSecretValue resources = %v, want [*]", resources)
+			}
 		case slices.Equal(actions, []string{"secretsmanager:GetSecretValue"}):
 			gotIAM = append(gotIAM, resources...)
 		case slices.Equal(actions, []string{"kms:Decrypt"}):
@@ -334,8 +353,11 @@ func checkIAM(t *testing.T, d *deployment, w wantDeployment) {
 				t.Errorf("kms:Decrypt condition kms:ViaService = %q, want Secrets Manager of the stack's region only", via)
 			}
 		default:
-			t.Errorf("statement %v allows %v; the function needs only secretsmanager:GetSecretValue and kms:Decrypt", at(s, "Sid"), actions)
+			t.Errorf("statement %v allows %v; the function needs only secretsmanager:GetSecretValue, secretsmanager:BatchGetSecretValue and kms:Decrypt", at(s, "Sid"), actions)
 		}
+	}
+	if !gotBatch {
+		t.Error("no secretsmanager:BatchGetSecretValue statement: the cold start would fall back to one GetSecretValue per secret")
 	}
 	if !sameSet(gotIAM, w.iam) {
 		t.Errorf("GetSecretValue resources = %v, want %v", gotIAM, w.iam)
@@ -422,8 +444,20 @@ func checkCognito(t *testing.T, d *deployment, w wantDeployment) {
 		return
 	}
 	c := d.resource("UserPoolClient")
-	if fmt.Sprint(c["GenerateSecret"]) != "false" {
-		t.Errorf("GenerateSecret = %v, want false: a mobile app cannot keep a client secret", c["GenerateSecret"])
+	// jwt mode: apps sign in with the client, and an app cannot keep a
+	// secret. password mode: only the function does, and Cognito takes
+	// the caller's IP (UserContextData) only from a client with a secret
+	// that propagates it.
+	if got := fmt.Sprint(c["GenerateSecret"]); got != fmt.Sprint(w.passwordFlow) {
+		t.Errorf("GenerateSecret = %v, want %v", got, w.passwordFlow)
+	}
+	if got := fmt.Sprint(c["EnablePropagateAdditionalUserContextData"]); got != fmt.Sprint(w.passwordFlow) {
+		t.Errorf("EnablePropagateAdditionalUserContextData = %v, want %v", got, w.passwordFlow)
+	}
+	if w.passwordFlow {
+		if got := fmt.Sprint(d.resource("UserPoolClientSecret")["SecretString"]); got != "<UserPoolClient.ClientSecret>" {
+			t.Errorf("UserPoolClientSecret holds %s, want the app client's generated secret", got)
+		}
 	}
 	if got := slices.Contains(strs(c["ExplicitAuthFlows"]), "ALLOW_USER_PASSWORD_AUTH"); got != w.passwordFlow {
 		t.Errorf("app client allows USER_PASSWORD_AUTH = %v, want %v (password mode only)", got, w.passwordFlow)
@@ -471,6 +505,8 @@ func checkOutputs(t *testing.T, d *deployment, w wantDeployment) {
 		"UserHashUrl": "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com/v1/intercom/user-hash",
 		"FunctionArn": "<UserHashFunction.Arn>",
 		"AlarmNames":  "<FunctionErrorsAlarm>, <Api5xxAlarm>, <SecretFetchErrorsAlarm>",
+		// Dashboard is on by default; dashboard_test.go turns it off.
+		"DashboardName": "<OperationsDashboard>",
 	}
 	for i, name := range []string{"IosSecretId", "AndroidSecretId", "WebSecretId"} {
 		if w.secretIDs[i] != "" {
@@ -559,6 +595,12 @@ func TestTemplateRefusesBadParameters(t *testing.T) {
 		{"domain that is a URL", map[string]string{"DomainName": "https://id.example.com", "CertificateArn": certARN}, "DomainName"},
 		{"domain with a path", map[string]string{"DomainName": "id.example.com/v1", "CertificateArn": certARN}, "DomainName"},
 		{"upper-case domain", map[string]string{"DomainName": "ID.example.com", "CertificateArn": certARN}, "DomainName"},
+		{"any origin", map[string]string{"AllowedOrigins": "*"}, "AllowedOrigins"},
+		{"any origin among others", map[string]string{"AllowedOrigins": "capacitor://localhost,*"}, "AllowedOrigins"},
+		{"the null origin", map[string]string{"AllowedOrigins": "null"}, "AllowedOrigins"},
+		{"the null origin among others", map[string]string{"AllowedOrigins": "https://app.example.com,null"}, "AllowedOrigins"},
+		{"a wildcard subdomain", map[string]string{"AllowedOrigins": "https://*.example.com"}, "AllowedOrigins"},
+		{"an origin with a path", map[string]string{"AllowedOrigins": "https://app.example.com/"}, "AllowedOrigins"},
 		{"certificate that is not ACM's", map[string]string{"DomainName": "id.example.com", "CertificateArn": "arn:aws:iam::111122223333:server-certificate/id"}, "CertificateArn"},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ package deploy_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -48,6 +49,9 @@ func TestTemplateUserPool(t *testing.T) {
 								var refusals []string
 								if ownPool && !proven {
 									refusals = append(refusals, "OwnUserPoolSignsOnlyProvenClaims")
+								}
+								if slices.Contains(config.UnstableUserIDClaims, userID) {
+									refusals = append(refusals, "UserIdClaimIsStable")
 								}
 								if userID == email[0] {
 									refusals = append(refusals, "ClaimsAreDistinct")
@@ -195,8 +199,13 @@ func TestTemplateRefusesUnprovenClaims(t *testing.T) {
 		wantErr string // "" for accepted
 	}{
 		{"own pool, a custom user_id its users could write", with(nil, "UserIdClaim", "custom:intercom_id"), "OwnUserPoolSignsOnlyProvenClaims"},
-		{"own pool in password mode, a profile attribute as user_id", with(nil, "AuthMode", "password", "UserIdClaim", "preferred_username"), "OwnUserPoolSignsOnlyProvenClaims"},
-		{"one claim as user_id and email", with(other, "UserIdClaim", "email"), "ClaimsAreDistinct"},
+		{"own pool in password mode, a custom attribute as user_id", with(nil, "AuthMode", "password", "UserIdClaim", "custom:nickname"), "OwnUserPoolSignsOnlyProvenClaims"},
+		{"an existing app client, a profile attribute as user_id", with(nil, "AuthMode", "password", "CognitoClientId", "5abcdefghij1234567890klmno", "UserIdClaim", "preferred_username"), "UserIdClaimIsStable"},
+		{"another issuer, an unverified email as user_id", with(other, "UserIdClaim", "email", "EmailClaim", "mail"), "UserIdClaimIsStable"},
+		{"another issuer, a username as user_id", with(other, "UserIdClaim", "username"), "UserIdClaimIsStable"},
+		{"another issuer, a display name as user_id", with(other, "UserIdClaim", "name"), "UserIdClaimIsStable"},
+		{"another issuer, a phone number as user_id", with(other, "UserIdClaim", "phone_number"), "UserIdClaimIsStable"},
+		{"one claim as user_id and email", with(other, "UserIdClaim", "mail", "EmailClaim", "mail"), "ClaimsAreDistinct"},
 		{"own pool, another email claim", with(nil, "EmailClaim", "name"), "OwnUserPoolSignsOnlyProvenClaims"},
 		{"own pool, emails trusted unverified", with(nil, "EmailVerifiedClaim", ""), "OwnUserPoolSignsOnlyProvenClaims"},
 		{"another issuer: its custom claim is the operator's call", with(other, "UserIdClaim", "custom:intercom_id"), ""},
@@ -247,6 +256,34 @@ func TestTemplateRuleMatchesTheWriteLists(t *testing.T) {
 			if slices.Contains(allowed, w) {
 				t.Errorf("the app client may write %s, which the rule allows as UserIdClaim", w)
 			}
+		}
+	}
+}
+
+// TestTemplateRefusesTheUserIDClaimsTheFunctionRefuses holds the
+// template's list of refused UserIdClaim values to the function's own,
+// so that a deploy never succeeds with a claim the function then refuses
+// at every cold start.
+func TestTemplateRefusesTheUserIDClaimsTheFunctionRefuses(t *testing.T) {
+	tpl := loadTemplate(t)
+	rule := at(tpl, "Rules", "UserIdClaimIsStable", "Assertions")
+	var refused []string
+	for _, a := range rule.([]any) {
+		if not, ok := at(a, "Assert", "Fn::Not").([]any); ok && len(not) == 1 {
+			if c, ok := at(not[0], "Fn::Contains").([]any); ok {
+				refused = strs(c[0])
+			}
+		}
+	}
+	if !sameSet(refused, config.UnstableUserIDClaims) {
+		t.Errorf("the template refuses UserIdClaim %v, the function %v", refused, config.UnstableUserIDClaims)
+	}
+	other := map[string]string{"JwtIssuer": "https://auth.example.com/", "JwtAudience": "app-1", "EmailClaim": "mail", "EmailVerifiedClaim": "mail_verified"}
+	for _, claim := range config.UnstableUserIDClaims {
+		params := maps.Clone(other)
+		params["UserIdClaim"] = claim
+		if _, err := deploy(t, tpl, params); err == nil || !strings.Contains(err.Error(), "rule UserIdClaimIsStable:") {
+			t.Errorf("UserIdClaim %s: error = %v, want the UserIdClaimIsStable rule's refusal", claim, err)
 		}
 	}
 }

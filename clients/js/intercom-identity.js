@@ -18,6 +18,12 @@
 //   // on sign-out:
 //   session.stop(); Intercom('shutdown');
 //
+// Password mode keeps no password: give `credentials`, a function that asks
+// the user (or the keychain) each time a fetch needs them, and nothing holds
+// the password past that one call. After any 401 the session fetches no
+// more until the app calls session.refresh() once the user has signed in
+// again: a changed password sent over and over would lock the user out.
+//
 // Nothing here logs: not the token, the password, the hash or the JWT.
 // Errors carry a status and a stable code, never a credential.
 
@@ -54,6 +60,12 @@
  */
 
 /**
+ * @typedef {object} Credentials
+ * @property {string} username
+ * @property {string} password
+ */
+
+/**
  * @typedef {object} FetchOptions
  * @property {string} url the endpoint, e.g. https://api.example.com/v1/intercom/user-hash
  * @property {string} platform what the app runs on: 'ios', 'android', 'web' (or
@@ -61,8 +73,13 @@
  * @property {string | (() => string | Promise<string>)} [token] jwt mode: the
  *   bearer token (your identity provider's ID token), or a function that returns
  *   the current one; it is called once per fetch, so a refresh gets a fresh token
- * @property {string} [username] password mode, with password
+ * @property {string} [username] password mode, with password (one call only;
+ *   keepIntercomIdentityFresh takes `credentials` instead)
  * @property {string} [password] password mode, with username
+ * @property {() => Credentials | Promise<Credentials>} [credentials] password
+ *   mode: returns the username and password when a fetch needs them (ask the
+ *   user, or read the keychain); called once per fetch, its answer dropped
+ *   when the call ends
  * @property {FetchLike} [fetch] defaults to globalThis.fetch
  * @property {number} [retries] further attempts after a 429, a 5xx or no
  *   answer; default 2. Other 4xx answers are never retried.
@@ -151,15 +168,20 @@ export async function fetchIntercomIdentity(options) {
   /** @type {Record<string, string>} */
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
   let body;
-  const passwordMode = options.username !== undefined || options.password !== undefined;
+  const passwordMode = options.username !== undefined || options.password !== undefined || options.credentials !== undefined;
   if (options.token !== undefined && passwordMode) {
     throw new TypeError('fetchIntercomIdentity: give either token (jwt mode) or username and password (password mode), not both');
   }
+  if (options.credentials !== undefined && (options.username !== undefined || options.password !== undefined)) {
+    throw new TypeError('fetchIntercomIdentity: give either credentials or username and password, not both');
+  }
   if (passwordMode) {
-    if (typeof options.username !== 'string' || typeof options.password !== 'string') {
+    // Read here and not kept: the body lives as long as this call.
+    const { username, password } = typeof options.credentials === 'function' ? (await options.credentials()) || {} : options;
+    if (typeof username !== 'string' || typeof password !== 'string') {
       throw new TypeError('fetchIntercomIdentity: password mode needs both username and password as strings');
     }
-    body = JSON.stringify({ username: options.username, password: options.password, platform });
+    body = JSON.stringify({ username, password, platform });
   } else if (options.token !== undefined) {
     const token = typeof options.token === 'function' ? await options.token() : options.token;
     if (typeof token !== 'string' || !token) throw new TypeError('fetchIntercomIdentity: token is empty');
@@ -315,8 +337,10 @@ function sleep(ms, signal, clock) {
  *   called with each new identity: `previous` is undefined the first time (log
  *   in to Intercom), then the one it replaces (hand Intercom the new JWT)
  * @property {(error: unknown) => void} [onError] called on each failure; a 429,
- *   a 5xx or no answer is retried by itself, anything else (a 401: the user's
- *   sign-in has ended) waits for refresh() or the next resume
+ *   a 5xx or no answer is retried by itself; a 401 (the user's sign-in has
+ *   ended, or the password changed) stops all fetching until the app calls
+ *   refresh() after the user signs in again; anything else waits for
+ *   refresh() or the next resume
  * @property {number} [margin] seconds before the JWT expires to fetch a new
  *   one; default 300 (at most half the JWT's lifetime)
  * @property {{ addEventListener: Function, removeEventListener: Function, visibilityState?: string } | null} [eventTarget]
@@ -325,13 +349,14 @@ function sleep(ms, signal, clock) {
  */
 
 /**
- * @typedef {Omit<FetchOptions, 'signal'> & FreshOptionsOnly} FreshOptions
+ * @typedef {Omit<FetchOptions, 'signal' | 'username' | 'password'> & FreshOptionsOnly} FreshOptions
  */
 
 /**
  * @typedef {object} IdentitySession
  * @property {() => Promise<IntercomIdentity>} refresh fetches now, or joins the
- *   fetch in flight
+ *   fetch in flight; after a 401, the app's call once the user has signed in
+ *   again
  * @property {() => void} resume the app is in front again: fetch if the JWT is
  *   due (timers do not run while a phone sleeps); call it from React Native's
  *   AppState or Capacitor's App 'resume'
@@ -365,6 +390,12 @@ const MIN_REFRESH_MS = 30000;
 export function keepIntercomIdentityFresh(options) {
   const { onIdentity, onError = () => {}, margin = 300 } = options;
   if (typeof onIdentity !== 'function') throw new TypeError('keepIntercomIdentityFresh: onIdentity is required');
+  // A password given here would be held, and sent again, for the whole
+  // session: after the user changes it elsewhere, each refresh is a failed
+  // sign-in, and Cognito locks the account.
+  if (/** @type {any} */ (options).username !== undefined || /** @type {any} */ (options).password !== undefined) {
+    throw new TypeError('keepIntercomIdentityFresh: password mode takes credentials, a function that returns { username, password } when a fetch needs them (ask the user or the keychain), never the password itself');
+  }
   const clock = options.clock || realClock;
   const random = options.random || Math.random;
   const events = options.eventTarget !== undefined ? options.eventTarget : globalThis.document || null;
@@ -381,6 +412,8 @@ export function keepIntercomIdentityFresh(options) {
   let controller;
   let failures = 0;
   let stopped = false;
+  /** After a 401, until the app's own refresh(): no timer, no resume. */
+  let signedOut = false;
 
   /** @param {number} at local time to fetch again */
   function schedule(at) {
@@ -394,6 +427,7 @@ export function keepIntercomIdentityFresh(options) {
   function refresh() {
     if (stopped) return Promise.reject(stoppedError());
     if (inFlight) return inFlight;
+    signedOut = false;
     controller = new AbortController();
     const signal = controller.signal;
     inFlight = fetchIntercomIdentity({ ...options, signal }).then(
@@ -423,7 +457,13 @@ export function keepIntercomIdentityFresh(options) {
       (err) => {
         if (stopped) throw err;
         failures++;
-        if (err instanceof IntercomIdentityError && err.retryable) {
+        if (err instanceof IntercomIdentityError && err.status === 401) {
+          // The sign-in has ended, or the password changed: asking again
+          // would send it again, and lock the user out.
+          signedOut = true;
+          clock.clearTimeout(timer);
+          dueAt = undefined;
+        } else if (err instanceof IntercomIdentityError && err.retryable) {
           const backoff = jittered(Math.min(REFRESH_RETRY_CAP_MS, REFRESH_RETRY_BASE_MS * 2 ** (failures - 1)), random);
           schedule(clock.now() + Math.max(backoff, (err.retryAfter || 0) * 1000));
         } else {
@@ -440,7 +480,7 @@ export function keepIntercomIdentityFresh(options) {
   }
 
   function resume() {
-    if (stopped || inFlight) return;
+    if (stopped || inFlight || signedOut) return;
     if (identity === undefined || (dueAt !== undefined && clock.now() >= dueAt)) {
       refresh().catch(() => {});
     } else if (dueAt !== undefined) {

@@ -168,6 +168,17 @@ describe('fetchIntercomIdentity', () => {
     assert.deepEqual(fetch.calls.map((c) => c.init.headers.Authorization), ['Bearer token-1', 'Bearer token-2']);
   });
 
+  test('password mode with a credentials function asks it once per call', async () => {
+    const fetch = scriptedFetch({ status: 200, body: identity() });
+    let asked = 0;
+    const credentials = () => (asked++, { username: 'alice@example.com', password: PASSWORD });
+    await fetchIntercomIdentity({ url: URL_, platform: 'ios', credentials, fetch, clock: fakeClock() });
+    assert.equal(asked, 1);
+    assert.deepEqual(fetch.calls[0].body, { username: 'alice@example.com', password: PASSWORD, platform: 'ios' });
+    const err = await rejection(fetchIntercomIdentity({ url: URL_, platform: 'ios', credentials: () => ({ username: 'a' }), fetch, clock: fakeClock() }));
+    assert.ok(err instanceof TypeError);
+  });
+
   test('password mode sends username, password and platform, and no Authorization', async () => {
     const fetch = scriptedFetch({ status: 200, body: identity() });
     await fetchIntercomIdentity({ url: URL_, platform: 'Android', username: 'alice@example.com', password: PASSWORD, fetch, clock: fakeClock() });
@@ -490,7 +501,7 @@ describe('keepIntercomIdentityFresh', () => {
     assert.equal(seen.length, 1);
   });
 
-  test('a final failure (the sign-in has ended) stops the timer until refresh or resume', async () => {
+  test('a 401 (the sign-in has ended) stops all fetching until the app calls refresh()', async () => {
     const clock = fakeClock();
     const fetch = scriptedFetch({ status: 200, body: identity(T0, 3600) }, problem(401, 'unauthenticated'), { status: 200, body: identity() });
     const { session, errors, seen } = start(fetch, clock);
@@ -500,9 +511,60 @@ describe('keepIntercomIdentityFresh', () => {
     assert.deepEqual(clock.pending(), []);
     assert.deepEqual(session.identity, identity(T0, 3600), 'the last identity is kept');
 
+    clock.jump(3600_000);
+    session.resume();
+    await settle();
+    assert.equal(fetch.calls.length, 2, 'a resume after a 401 fetched again');
+
+    await session.refresh(); // the app, once the user has signed in again
+    assert.equal(seen.length, 2);
+  });
+
+  test("another final failure (a 403) waits for the next resume", async () => {
+    const clock = fakeClock();
+    const fetch = scriptedFetch({ status: 200, body: identity(T0, 3600) }, problem(403, 'unidentified_user'), { status: 200, body: identity() });
+    const { session, errors, seen } = start(fetch, clock);
+    await clock.advance(3300_000);
+    assert.equal(errors[0].code, 'unidentified_user');
+    assert.deepEqual(clock.pending(), []);
     session.resume();
     await settle();
     assert.equal(seen.length, 2);
+  });
+
+  test('password mode: the password is asked for per fetch, never kept, and never sent again after a 401', async () => {
+    // The measurement of issue #21: one sign-in, then only 401s (the user
+    // changed the password elsewhere) for 8 hours with 10 resumes. It was
+    // the same password sent 12 times; now the sign-in and the first
+    // refresh, whose 401 ends it.
+    const clock = fakeClock();
+    const fetch = scriptedFetch({ status: 200, body: identity(T0, 3600) }, problem(401, 'unauthenticated'));
+    let asked = 0;
+    const credentials = async () => {
+      asked++;
+      return { username: 'alice@example.com', password: PASSWORD };
+    };
+    const { session, errors } = start(fetch, clock, { token: undefined, credentials });
+    await settle();
+    for (let i = 0; i < 10; i++) {
+      await clock.advance(48 * 60_000); // 8 hours in all
+      session.resume();
+    }
+    await settle();
+    const sent = fetch.calls.filter((c) => c.body.password === PASSWORD).length;
+    assert.equal(sent, 2, `the password was sent ${sent} times`);
+    assert.equal(asked, 2, 'credentials() is called once per fetch');
+    assert.equal(errors.length, 1);
+    assert.ok(!JSON.stringify(Object.entries(session)).includes(PASSWORD));
+  });
+
+  test('password mode refuses a password given to keep: it would be held for the session', () => {
+    for (const more of [{ username: 'alice', password: PASSWORD }, { password: PASSWORD }, { username: 'alice' }]) {
+      assert.throws(
+        () => keepIntercomIdentityFresh({ url: URL_, platform: 'ios', fetch: scriptedFetch({ status: 200, body: identity() }), eventTarget: null, onIdentity() {}, ...more }),
+        (err) => err instanceof TypeError && /credentials/.test(err.message) && !err.message.includes(PASSWORD),
+      );
+    }
   });
 
   test('stop() cancels the fetch in flight, drops its answer, and fetches no more', async () => {

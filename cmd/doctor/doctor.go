@@ -77,6 +77,9 @@ func (d *doctor) examine(ctx context.Context) Report {
 	if d.opts.jwt != "" {
 		d.checkJWT()
 	}
+	if d.opts.status != 0 {
+		d.explainStatus()
+	}
 	if d.opts.smokeTest() && d.apiURL != "" {
 		d.smokeTest(ctx)
 	}

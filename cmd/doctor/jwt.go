@@ -87,7 +87,7 @@ func diagnoseJWT(p platform.Platform, id identity, tok string, keys []*key, now 
 	case claims.ExpiresAt != nil && !now.Before(claims.ExpiresAt.Time):
 		return finding{CauseJWTExpired, detail}
 	case claims.UserID == "":
-		return finding{CauseIdentifierMismatch, detail + "; Intercom's JWT must carry the user_id the app logs in with"}
+		return finding{CauseJWTWithoutUserID, detail + "; Intercom's JWT must carry the user_id the app logs in with"}
 	}
 	for _, c := range []struct{ name, claim, sent string }{
 		{"user_id", claims.UserID, sentOrEmpty(id.userIDSent, id.userID)},

@@ -76,7 +76,7 @@ func TestDiagnoseJWT(t *testing.T) {
 		{name: "not a JWT", tok: "not.a.jwt", want: CauseJWTBadSignature, detail: []string{"not a JWT"}},
 		{name: "ES256, not HS256", tok: es256, want: CauseJWTBadSignature, detail: []string{"ES256"}},
 		{name: "alg none", tok: "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + strings.Split(good, ".")[1] + ".", want: CauseJWTBadSignature},
-		{name: "no user_id claim", tok: hs256(t, iosSecret, with("user_id", nil)), want: CauseIdentifierMismatch, detail: []string{"must carry the user_id"}},
+		{name: "no user_id claim", tok: hs256(t, iosSecret, with("user_id", nil)), want: CauseJWTWithoutUserID, detail: []string{"must carry the user_id"}},
 		{name: "the app logs in as another user", tok: good, id: identity{userID: "u-999", userIDSent: true}, want: CauseIdentifierMismatch, detail: []string{"another user_id"}},
 		{name: "the app changed the email's case", tok: good, id: identity{email: "Alice@Example.com", emailSent: true}, want: CauseIdentifierChanged, detail: []string{"email", "case or white space"}},
 	}

@@ -1,12 +1,14 @@
 // Command doctor answers the two questions an operator of this service asks
-// most (SPEC §10): "why does Intercom say 401?" and "does my deployed stack
-// work?". It reads the function's own configuration (config.Load, the same
+// most (SPEC §10): "why does Intercom say 401?" (or 400, or 403) and "does
+// my deployed stack work?". It reads the function's own configuration (config.Load, the same
 // environment variables), fetches each platform's secret with the function's
 // own Secrets Manager client and cache, and signs with the function's own
 // code (shared/signing), so that what it proves holds for the function.
 //
 //	# which mistake made this hash fail?
 //	make doctor ARGS='-platform ios -user-id u-123 -hash 0e86805cbabd1549...'
+//	# what does Intercom's 400 mean for this app? (-status 400, 401 or 403)
+//	make doctor ARGS='-status 400 -platform android -jwt eyJhbGci...'
 //	# does the deployed stack sign correctly? (the password is read from stdin)
 //	make doctor ARGS='-stack intercom-user-hash-dev -username alice@example.com -password-stdin' < pw.txt
 //	# the same for scripts, with a bearer token
@@ -48,7 +50,7 @@ func main() {
 // run is the whole command, with its inputs and outputs passed in so that
 // tests can run it in process. lookup reads the environment (os.LookupEnv).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
-	o, err := parseOptions(args, stdin, stderr)
+	o, err := parseOptions(args, stdin, stderr, lookup)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}

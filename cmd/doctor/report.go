@@ -14,7 +14,7 @@ import (
 // Check is one thing the doctor checked. Name is stable for scripts
 // ("config", "stack", "aws", "secret.ios", "hash", "jwt", "api.ios",
 // "api.ios.headers", "api.ios.cors", "api.ios.user_hash",
-// "api.ios.user_jwt"); Detail and Fix are for people and may change.
+// "api.ios.user_jwt", "intercom" for -status); Detail and Fix are for people and may change.
 type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`

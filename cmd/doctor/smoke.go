@@ -114,6 +114,11 @@ func (d *doctor) callAPI(ctx context.Context, p platform.Platform) {
 // do sends one request to the API within the time bound and reads the
 // answer.
 func (d *doctor) do(ctx context.Context, method string, header http.Header, body []byte) (*http.Response, []byte, error) {
+	// -url was checked already; a stack's output is checked here, before
+	// any credential leaves.
+	if err := safeForCredentials(d.apiURL); err != nil {
+		return nil, nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, d.opts.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, d.apiURL, bytes.NewReader(body))

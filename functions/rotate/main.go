@@ -53,6 +53,7 @@ func run() error {
 		Secrets:        cfg.SecretIDs,
 		IntercomToken:  cfg.IntercomToken,
 		IntercomAPIURL: cfg.IntercomAPIURL,
+		RetireAfter:    rotation.RetireAfter(cfg.SecretCacheTTL, cfg.SecretMaxStale, cfg.UserJWTTTL),
 	}, rotation.WithLogger(logger))
 	lambda.StartWithOptions(r.Handle, lambda.WithContext(ctx))
 	return nil

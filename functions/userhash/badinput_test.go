@@ -171,7 +171,10 @@ func passwordModeRows() []badRequest {
 		// read buffer's slack) with its own plain-text 431.
 		{name: "header of 100 KiB (answered by net/http)", header: []string{"X-Padding", strings.Repeat("p", 100<<10)}, body: `{` + okLogin + `, "platform": "ios"}`, status: 431},
 		{name: "header of 20 KiB with a wrong password", header: []string{"X-Padding", strings.Repeat("p", 20<<10)}, body: `{"username": "alice@example.com", "password": "hunter2-unique-pw", "platform": "ios"}`, status: 401, code: "unauthenticated"},
-		{name: "500 headers and an identity in the body", header: manyHeaders(500), body: `{` + okLogin + `, "platform": "ios", "user_id": "u-bob-1002"}`, status: 400, code: "invalid_request"},
+		// Since Go 1.27 net/http also refuses more than 500 header values
+		// (Server.MaxHeaderValueCount) with its 431.
+		{name: "400 headers and an identity in the body", header: manyHeaders(400), body: `{` + okLogin + `, "platform": "ios", "user_id": "u-bob-1002"}`, status: 400, code: "invalid_request"},
+		{name: "600 headers (answered by net/http)", header: manyHeaders(600), body: `{` + okLogin + `, "platform": "ios"}`, status: 431},
 		{name: "a bearer token in password mode changes nothing", header: []string{"Authorization", "Bearer forged.token.value"}, body: `{"username": "alice@example.com", "password": "hunter2-unique-pw", "platform": "ios"}`, status: 401, code: "unauthenticated"},
 		{
 			name:   "control character in a header value (answered by net/http)",

@@ -310,7 +310,7 @@ func TestJWTModeLocalServer(t *testing.T) {
 	}
 	now := time.Now()
 	stranger := oidctest.NewKey(t, "RS256")
-	rotated := oidctest.NewKey(t, "ES256")
+	rotated := oidctest.NewKey(t, "RS256")
 
 	tests := []struct {
 		name  string

@@ -120,7 +120,7 @@ func TestLoad(t *testing.T) {
 		}
 	}
 	if others := sm.OtherCalls(); len(others) != 0 {
-		t.Errorf("the function called Secrets Manager operations other than GetSecretValue: %v", others)
+		t.Errorf("the function called Secrets Manager operations other than GetSecretValue and BatchGetSecretValue: %v", others)
 	}
 
 	rss, err := peakRSS(s.Cmd.Process.Pid)

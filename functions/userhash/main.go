@@ -81,6 +81,12 @@ func run() error {
 	h := httpapi.New(cfg.PlatformSecrets(cache), cfg.Platforms(), opts...)
 
 	if cfg.InLambda {
+		// The first request runs at the memory size's share of a CPU: do
+		// its first-use work now, during init, with a made-up request whose
+		// log line and metrics go nowhere.
+		httpapi.WarmUp(httpapi.WithClaims(cfg.Claims), httpapi.WithUserJWTTTL(cfg.UserJWTTTL),
+			httpapi.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: cfg.LogLevel}))),
+			httpapi.WithObserver(metrics.New(io.Discard, metrics.WithFunctionName(cfg.FunctionName)).Request))
 		lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
 		return nil
 	}

@@ -4,9 +4,11 @@
 // starts as an operator left it before rotation: the dashboard's secret in
 // plain text, and the same *_SECRET_ID afterwards. Every answer must be a
 // 200, signed with the old secret until finishSecret and with the new one
-// once the cache's TTL has passed; and every hash and JWT handed out must
-// still verify in Intercom for a whole rotation period after it stops
-// being current.
+// once the cache's TTL has passed; and, the three rotations coming
+// seconds apart, every hash and JWT handed out must still verify in
+// Intercom after each (issue #21: a secret current seconds before was
+// deleted while caches and JWTs still used it). A fourth rotation, judged
+// hours later, then deletes the secrets out of use that long.
 
 package main_test
 
@@ -61,11 +63,16 @@ func TestRotationEndToEnd(t *testing.T) {
 
 	var rotLog strings.Builder
 	var rotLogMu sync.Mutex
-	r := rotation.New(sm, rotation.Config{
+	// The rotation function reads the server's lifetimes: a 1s TTL and
+	// the default SECRET_MAX_STALE and USER_JWT_TTL (1h each).
+	rotCfg := rotation.Config{
 		Secrets:        map[platform.Platform]string{platform.IOS: iosARN},
 		IntercomToken:  secrets.Ref{ID: "intercom/api-token"},
 		IntercomAPIURL: icURL,
-	}, rotation.WithLogger(slog.New(slog.NewJSONHandler(lockedWriter{&rotLogMu, &rotLog}, nil))))
+		RetireAfter:    rotation.RetireAfter(time.Second, time.Hour, time.Hour),
+	}
+	rotLogger := slog.New(slog.NewJSONHandler(lockedWriter{&rotLogMu, &rotLog}, nil))
+	r := rotation.New(sm, rotCfg, rotation.WithLogger(rotLogger))
 
 	// The secret each period signs with: the dashboard's, then each
 	// rotation's.
@@ -178,29 +185,42 @@ func TestRotationEndToEnd(t *testing.T) {
 			}
 		}
 
-		// Every answer of this period and the one before still verifies;
-		// those two periods back do not, as their secret is retired.
+		// Every answer given so far still verifies: no secret has been
+		// out of use for the TTL, SECRET_MAX_STALE and a JWT's lifetime.
 		for _, a := range settled {
 			verifies := ic.VerifiesHash(platform.IOS, smUserID, a.hash)
 			jwtVerifies := ic.VerifiesJWT(platform.IOS, a.jwt)
 			signedInPeriod := slices.Index(secretOf, a.secret)
-			switch {
-			case a.secret == "":
+			if a.secret == "" {
 				t.Fatalf("an answer was signed with a secret that is no period's")
-			case signedInPeriod == 0 || signedInPeriod >= rot-1:
-				// The dashboard's secret is never deleted by rotation.
-				if !verifies || !jwtVerifies {
-					t.Fatalf("after rotation %d a hash or JWT signed with period %d's secret fails in Intercom (hash %v, JWT %v)", rot, signedInPeriod, verifies, jwtVerifies)
-				}
-			default:
-				if verifies {
-					t.Errorf("after rotation %d a hash signed with period %d's secret still verifies; it should be retired", rot, signedInPeriod)
-				}
+			}
+			if !verifies || !jwtVerifies {
+				t.Fatalf("after rotation %d, minutes after the first, a hash or JWT signed with period %d's secret fails in Intercom (hash %v, JWT %v)", rot, signedInPeriod, verifies, jwtVerifies)
 			}
 		}
 	}
 	close(stop)
 	wg.Wait()
+
+	// A fourth rotation, its clock three hours on: the secrets of periods
+	// 1 and 2 have been out of use longer than RetireAfter and go; the
+	// current one (period 3), the new one and the dashboard's stay.
+	later := rotation.New(sm, rotCfg, rotation.WithLogger(rotLogger), rotation.WithClock(func() time.Time { return time.Now().Add(3 * time.Hour) }))
+	token, err := awsfake.StartRotation(ctx, sm, iosARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range rotation.Steps() {
+		if err := later.Handle(ctx, events.SecretsManagerSecretRotationEvent{Step: step, SecretID: iosARN, ClientRequestToken: token}); err != nil {
+			t.Fatalf("rotation 4 %s: %v", step, err)
+		}
+	}
+	for period, sec := range secretOf {
+		verifies := ic.VerifiesHash(platform.IOS, smUserID, independentHash(sec, smUserID))
+		if want := period == 0 || period == 3; verifies != want {
+			t.Errorf("after a fourth rotation hours later, period %d's secret verifies = %v, want %v", period, verifies, want)
+		}
+	}
 
 	mu.Lock()
 	defer mu.Unlock()

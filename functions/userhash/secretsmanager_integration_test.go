@@ -49,12 +49,14 @@ const (
 
 // smProxy stands between the function and moto, as a Secrets Manager
 // endpoint that is not ours: it counts the function's calls by operation
-// and SecretId, and while down answers every call 503.
+// and SecretId (a secret inside a BatchGetSecretValue as a GetSecretValue
+// of its ID, as CloudTrail logs it), and while down answers every call 503.
 type smProxy struct {
-	mu     sync.Mutex
-	calls  map[string]int // GetSecretValue by SecretId
-	others map[string]int // any other operation, by X-Amz-Target
-	down   bool
+	mu      sync.Mutex
+	calls   map[string]int // GetSecretValue by SecretId
+	batches int            // BatchGetSecretValue calls
+	others  map[string]int // any other operation, by X-Amz-Target
+	down    bool
 }
 
 func startSMProxy(t *testing.T, motoURL string) (*smProxy, string) {
@@ -66,11 +68,19 @@ func startSMProxy(t *testing.T, motoURL string) (*smProxy, string) {
 func (p *smProxy) inspect(op string, body []byte) *awsfake.Error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if op == "secretsmanager.GetSecretValue" {
+	switch op {
+	case "secretsmanager.GetSecretValue":
 		var in struct{ SecretId string }
 		_ = json.Unmarshal(body, &in)
 		p.calls[in.SecretId]++
-	} else {
+	case "secretsmanager.BatchGetSecretValue":
+		var in struct{ SecretIdList []string }
+		_ = json.Unmarshal(body, &in)
+		p.batches++
+		for _, id := range in.SecretIdList {
+			p.calls[id]++
+		}
+	default:
 		p.others[op]++
 	}
 	if p.down {
@@ -83,6 +93,12 @@ func (p *smProxy) Calls(secretID string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.calls[secretID]
+}
+
+func (p *smProxy) Batches() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.batches
 }
 
 func (p *smProxy) Others() map[string]int {
@@ -205,6 +221,14 @@ func TestSecretsManagerLifecycle(t *testing.T) {
 		"android": independentHash(smAndroid, smUserID),
 		"web":     independentHash(smWeb, smUserID),
 	}
+	t.Run("the cold start fetched both secrets in one BatchGetSecretValue", func(t *testing.T) {
+		// Each answer of moto's matched to its ID (iOS's by ARN): none
+		// fetched again on its own.
+		if got, ios, mobile := proxy.Batches(), proxy.Calls(iosID), proxy.Calls("intercom/mobile"); got != 1 || ios != 1 || mobile != 1 {
+			t.Errorf("batches = %d, calls of iOS's ARN = %d, of intercom/mobile = %d; want 1, 1, 1", got, ios, mobile)
+		}
+	})
+
 	t.Run("each platform is served with its own secret", func(t *testing.T) {
 		for _, p := range []string{"ios", "android", "web"} {
 			status, _, body := smAsk(t, s, p)
@@ -241,7 +265,7 @@ func TestSecretsManagerLifecycle(t *testing.T) {
 			}
 		}
 		if others := proxy.Others(); len(others) != 0 {
-			t.Errorf("the function called operations other than GetSecretValue: %v", others)
+			t.Errorf("the function called operations other than GetSecretValue and BatchGetSecretValue: %v", others)
 		}
 	})
 

@@ -62,6 +62,8 @@ type CognitoCall struct {
 	AuthFlow   string
 	Username   string
 	SecretHash string // as received; "" when absent
+	// UserContextData as received; "" when absent.
+	IPAddress, EncodedData string
 }
 
 // Cognito is a user pool with one app client. With a client secret, every
@@ -215,9 +217,10 @@ func (c *Cognito) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type initiateAuthInput struct {
-	AuthFlow       string
-	ClientId       string
-	AuthParameters map[string]string
+	AuthFlow        string
+	ClientId        string
+	AuthParameters  map[string]string
+	UserContextData struct{ IpAddress, EncodedData string }
 }
 
 func (c *Cognito) op(target string, body []byte) (any, *Error) {
@@ -232,7 +235,8 @@ func (c *Cognito) op(target string, body []byte) (any, *Error) {
 	hash, hasHash := in.AuthParameters["SECRET_HASH"]
 
 	c.mu.Lock()
-	c.calls = append(c.calls, CognitoCall{ClientID: in.ClientId, AuthFlow: in.AuthFlow, Username: username, SecretHash: hash})
+	c.calls = append(c.calls, CognitoCall{ClientID: in.ClientId, AuthFlow: in.AuthFlow, Username: username, SecretHash: hash,
+		IPAddress: in.UserContextData.IpAddress, EncodedData: in.UserContextData.EncodedData})
 	user, known := c.users[username]
 	fail := c.fail
 	c.mu.Unlock()

@@ -26,29 +26,34 @@ var (
 	SMAccessDenied         = &Error{Status: http.StatusBadRequest, Type: "AccessDeniedException", Message: "User is not authorized to perform: secretsmanager:GetSecretValue"}
 )
 
-// SecretsManager is an in-memory Secrets Manager that answers GetSecretValue
-// and nothing else; any other operation is counted and refused, so a test
-// can prove that only GetSecretValue is called.
+// SecretsManager is an in-memory Secrets Manager that answers
+// GetSecretValue and BatchGetSecretValue and nothing else; any other
+// operation is counted and refused, so a test can prove that only those are
+// called. A secret fetched by BatchGetSecretValue counts as a GetSecretValue
+// call of its ID, as CloudTrail logs it.
 //
 //	sm := awsfake.NewSecretsManager()
 //	sm.Put("prod/intercom", `{"ios":"s1"}`)
 //	url := sm.Start(t) // or t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", url)
 //	sm.Fail("prod/intercom", awsfake.SMThrottling)
 //	open := sm.Hold("prod/intercom") // calls wait until open()
-//	sm.Calls("prod/intercom") // GetSecretValue calls for that SecretId
+//	sm.Calls("prod/intercom") // GetSecretValue calls for that SecretId, batched ones included
+//	sm.BatchCalls()           // BatchGetSecretValue calls
 //
 // It is safe for concurrent use.
 type SecretsManager struct {
-	mu       sync.Mutex
-	secrets  map[string]*fakeSecret // by name
-	calls    map[string]int         // GetSecretValue calls by the SecretId sent
-	others   map[string]int         // other operations, by X-Amz-Target
-	failures map[string]*Error      // by name; "" for every secret
-	delays   map[string]time.Duration
-	hung     map[string]bool
-	gates    map[string]chan struct{} // by name; "" for every secret; closed to open
-	release  chan struct{}            // closed to free hung calls when the server stops
-	once     sync.Once
+	mu           sync.Mutex
+	secrets      map[string]*fakeSecret // by name
+	calls        map[string]int         // GetSecretValue calls by the SecretId sent
+	others       map[string]int         // other operations, by X-Amz-Target
+	batches      int                    // BatchGetSecretValue calls
+	batchFailure *Error                 // FailBatch's
+	failures     map[string]*Error      // by name; "" for every secret
+	delays       map[string]time.Duration
+	hung         map[string]bool
+	gates        map[string]chan struct{} // by name; "" for every secret; closed to open
+	release      chan struct{}            // closed to free hung calls when the server stops
+	once         sync.Once
 }
 
 type fakeSecret struct {
@@ -136,7 +141,8 @@ func (f *SecretsManager) arnLocked(name string) string {
 }
 
 // Fail makes GetSecretValue of name answer e until Fail(name, nil). The name
-// "" applies e to every secret.
+// "" applies e to every secret. Inside a BatchGetSecretValue, name's failure
+// is its entry in Errors, and "" fails the whole call.
 func (f *SecretsManager) Fail(name string, e *Error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -186,13 +192,30 @@ func (f *SecretsManager) Hold(name string) (open func()) {
 	}
 }
 
+// FailBatch makes every BatchGetSecretValue call answer e, as AWS does
+// when the role may not call it, until FailBatch(nil); GetSecretValue is
+// not affected.
+func (f *SecretsManager) FailBatch(e *Error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.batchFailure = e
+}
+
+// BatchCalls returns the number of BatchGetSecretValue calls, refused ones
+// included.
+func (f *SecretsManager) BatchCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.batches
+}
+
 // Release frees every hung call for good; Start's cleanup calls it.
 func (f *SecretsManager) Release() {
 	f.once.Do(func() { close(f.release) })
 }
 
 // Calls returns how many GetSecretValue calls named secretID (as sent: name
-// or ARN), failed ones included.
+// or ARN), failed ones and those inside a BatchGetSecretValue included.
 func (f *SecretsManager) Calls(secretID string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -210,8 +233,8 @@ func (f *SecretsManager) TotalCalls() int {
 	return n
 }
 
-// OtherCalls returns the calls of operations other than GetSecretValue, by
-// X-Amz-Target.
+// OtherCalls returns the calls of operations other than GetSecretValue and
+// BatchGetSecretValue, by X-Amz-Target.
 func (f *SecretsManager) OtherCalls() map[string]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -230,12 +253,19 @@ func (f *SecretsManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *SecretsManager) op(r *http.Request, target string, body []byte) (any, *Error) {
-	if target != "secretsmanager.GetSecretValue" {
-		f.mu.Lock()
-		f.others[target]++
-		f.mu.Unlock()
-		return nil, &Error{Status: http.StatusBadRequest, Type: "UnknownOperationException", Message: "the fake serves GetSecretValue only"}
+	switch target {
+	case "secretsmanager.GetSecretValue":
+		return f.getSecretValue(r, body)
+	case "secretsmanager.BatchGetSecretValue":
+		return f.batchGetSecretValue(r, body)
 	}
+	f.mu.Lock()
+	f.others[target]++
+	f.mu.Unlock()
+	return nil, &Error{Status: http.StatusBadRequest, Type: "UnknownOperationException", Message: "the fake serves GetSecretValue and BatchGetSecretValue only"}
+}
+
+func (f *SecretsManager) getSecretValue(r *http.Request, body []byte) (any, *Error) {
 	var in struct {
 		SecretID string `json:"SecretId"`
 	}
@@ -246,47 +276,121 @@ func (f *SecretsManager) op(r *http.Request, target string, body []byte) (any, *
 	f.mu.Lock()
 	f.calls[in.SecretID]++
 	name := f.nameLocked(in.SecretID)
-	delay := max(f.delays[name], f.delays[""])
-	hang := f.hung[name] || f.hung[""]
-	gate := f.gates[name]
-	if gate == nil {
-		gate = f.gates[""]
+	f.mu.Unlock()
+
+	if e := f.wait(r, name); e != nil {
+		return nil, e
+	}
+	// Read the secret after the delay, so that a rotation made while a call
+	// is in flight is what it returns, as in AWS.
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e := f.failures[""]; e != nil {
+		return nil, e
+	}
+	return f.valueLocked(name)
+}
+
+// batchGetSecretValue answers BatchGetSecretValue with a SecretIdList (up
+// to 20 IDs, as AWS allows; Filters are not served): each secret is counted
+// as a GetSecretValue call of its ID, as CloudTrail logs it, waits as its
+// own call would, and fails alone, in Errors, with the failure Fail gave
+// it. Fail("", e) and FailBatch(e) fail the whole call.
+func (f *SecretsManager) batchGetSecretValue(r *http.Request, body []byte) (any, *Error) {
+	var in struct {
+		SecretIDList []string `json:"SecretIdList"`
+		Filters      []any    `json:"Filters"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil || len(in.SecretIDList) == 0 || len(in.Filters) > 0 {
+		return nil, &Error{Status: http.StatusBadRequest, Type: "InvalidParameterException", Message: "the fake serves SecretIdList only"}
+	}
+	if len(in.SecretIDList) > 20 {
+		return nil, &Error{Status: http.StatusBadRequest, Type: "InvalidParameterException", Message: "SecretIdList holds at most 20 IDs"}
+	}
+
+	f.mu.Lock()
+	f.batches++
+	if e := f.batchFailure; e != nil {
+		f.mu.Unlock()
+		return nil, e
+	}
+	names := make([]string, len(in.SecretIDList))
+	for i, id := range in.SecretIDList {
+		f.calls[id]++
+		names[i] = f.nameLocked(id)
 	}
 	f.mu.Unlock()
 
-	if gate != nil {
+	if e := f.wait(r, names...); e != nil {
+		return nil, e
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e := f.failures[""]; e != nil {
+		return nil, e
+	}
+	values, errs := []any{}, []any{}
+	for i, name := range names {
+		v, e := f.valueLocked(name)
+		if e != nil {
+			errs = append(errs, map[string]string{"SecretId": in.SecretIDList[i], "ErrorCode": e.Type, "Message": e.Message})
+			continue
+		}
+		values = append(values, v)
+	}
+	return map[string]any{"SecretValues": values, "Errors": errs}, nil
+}
+
+// wait holds a call of the named secrets as Hold, Hang and Delay say; a
+// non-nil error is the answer of a call cut short.
+func (f *SecretsManager) wait(r *http.Request, names ...string) *Error {
+	f.mu.Lock()
+	var (
+		delay time.Duration
+		hang  bool
+		gates []chan struct{}
+	)
+	for _, name := range names {
+		delay = max(delay, f.delays[name], f.delays[""])
+		hang = hang || f.hung[name] || f.hung[""]
+		if gate := f.gates[name]; gate != nil {
+			gates = append(gates, gate)
+		} else if gate := f.gates[""]; gate != nil {
+			gates = append(gates, gate)
+		}
+	}
+	f.mu.Unlock()
+
+	for _, gate := range gates {
 		select {
 		case <-gate:
 		case <-r.Context().Done():
-			return nil, SMServiceUnavailable
+			return SMServiceUnavailable
 		case <-f.release:
 		}
 	}
-
 	if hang {
 		select {
 		case <-r.Context().Done():
 		case <-f.release:
 		}
-		return nil, SMServiceUnavailable
+		return SMServiceUnavailable
 	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
 		case <-r.Context().Done():
-			return nil, SMServiceUnavailable
+			return SMServiceUnavailable
 		case <-f.release:
 		}
 	}
+	return nil
+}
 
-	// Read the secret after the delay, so that a rotation made while a call
-	// is in flight is what it returns, as in AWS.
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// valueLocked is the AWSCURRENT version of name as GetSecretValue answers
+// it, or the failure Fail gave name.
+func (f *SecretsManager) valueLocked(name string) (map[string]any, *Error) {
 	if e := f.failures[name]; e != nil {
-		return nil, e
-	}
-	if e := f.failures[""]; e != nil {
 		return nil, e
 	}
 	s, ok := f.secrets[name]
@@ -309,13 +413,14 @@ func (f *SecretsManager) op(r *http.Request, target string, body []byte) (any, *
 	return out, nil
 }
 
-// nameLocked maps a SecretId (name or ARN) to the secret's name.
+// nameLocked maps a SecretId (name, ARN, or partial ARN: the ARN without
+// its random suffix, as AWS takes it) to the secret's name.
 func (f *SecretsManager) nameLocked(id string) string {
 	if !strings.HasPrefix(id, "arn:") {
 		return id
 	}
 	for name, s := range f.secrets {
-		if s.arn == id {
+		if s.arn == id || s.arn == id+"-AbCdEf" {
 			return name
 		}
 	}

@@ -79,6 +79,15 @@ var Outcomes = map[string]Outcome{
 	"email-verified-missing.json":            {Status: 200, Platform: "ios", UserID: "u-123", HashOver: "u-123"},
 	"email-verified-missing-no-user-id.json": {Status: 403, Code: "unidentified_user"},
 	"signed-attributes.json":                 {Status: 200, Platform: "ios", UserID: "u-123", Email: "a@example.com", HashOver: "u-123", Attributes: map[string]string{"name": "Alice Example", "plan": "enterprise"}},
+
+	// The claims of docs/idp.md's providers as the gateway passes them,
+	// each recipe on the default claim settings: Firebase's boolean
+	// email_verified arrives as "true"; Apple's relay address counts;
+	// Supabase has no top-level email_verified, and user_metadata's, which
+	// the user writes, never counts.
+	"firebase.json": {Status: 200, Platform: "android", UserID: "kXq8Zb3hT2Md9sWc1LpR0uYvE4n2", Email: "alice@example.com", HashOver: "kXq8Zb3hT2Md9sWc1LpR0uYvE4n2", Attributes: map[string]string{"name": "Alice Example"}},
+	"apple.json":    {Status: 200, Platform: "ios", UserID: "001234.5e201aec537347aeb79d23cbc345170a.1321", Email: "x7k2abcd@privaterelay.appleid.com", HashOver: "001234.5e201aec537347aeb79d23cbc345170a.1321"},
+	"supabase.json": {Status: 200, Platform: "web", UserID: "7c9e6679-7425-40de-944b-e07fc1f90ae7", HashOver: "7c9e6679-7425-40de-944b-e07fc1f90ae7"},
 }
 
 // Dir is the events/ folder of the repository.

@@ -1,5 +1,6 @@
 // Package oidctest runs a test OpenID Connect issuer on httptest: a
-// discovery document, a JWKS, and keys that mint RS256 and ES256 tokens,
+// discovery document, a JWKS, and keys that mint RS256 and ES256 tokens
+// (ES256 ones for verifiers to refuse, as API Gateway does),
 // plus the forged tokens a verifier must refuse. It is imported by tests
 // only.
 //
@@ -7,9 +8,12 @@
 //	tok := iss.Sign(t, iss.Claims("my-audience", "user-1"))
 //	v, _ := oidc.NewVerifier(iss.URL, "my-audience")
 //
-//	next := oidctest.NewKey(t, "ES256") // key rotation
+//	next := oidctest.NewKey(t, "RS256") // key rotation
 //	iss.Publish(next)
 //	iss.SignWith(next)
+//
+//	fb := oidctest.NewAt(t, "/my-project") // iss http://127.0.0.1:PORT/my-project, as Firebase's
+//	a0 := oidctest.NewAt(t, "/")           // iss with a trailing slash, as Auth0's
 package oidctest
 
 import (
@@ -24,6 +28,7 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -64,9 +69,18 @@ func NewKey(t testing.TB, alg string) *Key {
 	return &Key{ID: alg + "-" + rand.Text()[:8], Alg: alg, private: priv}
 }
 
+// Renamed returns k's key material under the key ID id: a new key to a
+// verifier that finds keys by their ID, without the cost of generating an
+// RSA key (tests that rotate through hundreds of keys).
+func (k *Key) Renamed(id string) *Key {
+	return &Key{ID: id, Alg: k.Alg, private: k.private}
+}
+
 // Issuer is a running test issuer. Its URL is also the iss of its tokens.
 type Issuer struct {
 	URL string
+	// jwksURL is where the key set is served.
+	jwksURL string
 	// Now is the clock for Claims; set it to the verifier's fake clock.
 	Now func() time.Time
 
@@ -83,13 +97,27 @@ type Issuer struct {
 // stops when the test ends.
 func New(t testing.TB) *Issuer {
 	t.Helper()
+	return NewAt(t, "")
+}
+
+// NewAt is New with an issuer URL that has path after the host: "/PROJECT"
+// (Firebase), "/auth/v1" (Supabase), "/" (Auth0's trailing slash). Its
+// discovery document is where OIDC discovery looks for it: the path without
+// a trailing slash, then /.well-known/openid-configuration.
+func NewAt(t testing.TB, path string) *Issuer {
+	t.Helper()
+	if path != "" && !strings.HasPrefix(path, "/") {
+		t.Fatalf("oidctest: issuer path %q does not start with /", path)
+	}
 	iss := &Issuer{Now: time.Now}
+	base := strings.TrimSuffix(path, "/")
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", iss.serveDiscovery)
-	mux.HandleFunc("GET /jwks.json", iss.serveJWKS)
+	mux.HandleFunc("GET "+base+"/.well-known/openid-configuration", iss.serveDiscovery)
+	mux.HandleFunc("GET "+base+"/jwks.json", iss.serveJWKS)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	iss.URL = srv.URL
+	iss.URL = srv.URL + path
+	iss.jwksURL = srv.URL + base + "/jwks.json"
 	k := NewKey(t, "RS256")
 	iss.Publish(k)
 	iss.SignWith(k)
@@ -209,6 +237,24 @@ func (k *Key) Sign(t testing.TB, claims map[string]any) string {
 	return s
 }
 
+// SignWithoutKeyID returns claims as a JWT signed with the current
+// signing key but with no kid in its header: API Gateway refuses it.
+func (iss *Issuer) SignWithoutKeyID(t testing.TB, claims map[string]any) string {
+	t.Helper()
+	iss.mu.Lock()
+	k := iss.signer
+	iss.mu.Unlock()
+	method := jwt.SigningMethod(jwt.SigningMethodRS256)
+	if k.Alg == "ES256" {
+		method = jwt.SigningMethodES256
+	}
+	s, err := jwt.NewWithClaims(method, jwt.MapClaims(claims)).SignedString(k.private)
+	if err != nil {
+		t.Fatalf("oidctest: sign: %v", err)
+	}
+	return s
+}
+
 // SignNone returns claims as an unsigned JWT, alg "none", naming the
 // current key: a verifier must refuse it.
 func (iss *Issuer) SignNone(t testing.TB, claims map[string]any) string {
@@ -263,9 +309,9 @@ func (iss *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	}
 	writeJSON(w, map[string]any{
 		"issuer":                                iss.URL,
-		"jwks_uri":                              iss.URL + "/jwks.json",
-		"authorization_endpoint":                iss.URL + "/authorize",
-		"token_endpoint":                        iss.URL + "/token",
+		"jwks_uri":                              iss.jwksURL,
+		"authorization_endpoint":                strings.TrimSuffix(iss.URL, "/") + "/authorize",
+		"token_endpoint":                        strings.TrimSuffix(iss.URL, "/") + "/token",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -98,10 +99,16 @@ func (s *Spec) Check(method, path string, status int, header http.Header, body [
 		return err
 	}
 	route, params, err := s.router.FindRoute(req)
-	if errors.Is(err, routers.ErrPathNotFound) {
+	switch {
+	case errors.Is(err, routers.ErrPathNotFound):
 		// OpenAPI cannot name "any other path"; the description's
 		// NoSuchRoute response is what the local server answers there.
 		route, params, err = s.anyOtherPath(req), nil, nil
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		// Nor "any other method" but as an operation that only fails,
+		// which linters rightly refuse: the path's x-other-methods holds
+		// those answers.
+		route, err = s.otherMethod(req)
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s is not in openapi.yaml: %w", method, path, err)
@@ -150,6 +157,58 @@ func (s *Spec) anyOtherPath(req *http.Request) *routers.Route {
 	op := openapi3.NewOperation()
 	op.Responses = openapi3.NewResponses(openapi3.WithName("404", s.Doc.Components.Responses["NoSuchRoute"].Value))
 	return &routers.Route{Spec: s.Doc, Path: req.URL.Path, Method: req.Method, Operation: op}
+}
+
+// OtherMethods is the path item extension that lists the answers to a
+// method the path has no operation for.
+const OtherMethods = "x-other-methods"
+
+// otherMethod is a route for a method the path has no operation for: its
+// documented answers are the path's x-other-methods responses, each a
+// $ref to components.responses.
+func (s *Spec) otherMethod(req *http.Request) (*routers.Route, error) {
+	item := s.Doc.Paths.Find(req.URL.Path)
+	if item == nil {
+		return nil, fmt.Errorf("no path item %s", req.URL.Path)
+	}
+	refs, err := OtherMethodResponses(item)
+	if err != nil {
+		return nil, err
+	}
+	op := openapi3.NewOperation()
+	op.Responses = openapi3.NewResponses()
+	for status, ref := range refs {
+		name, ok := strings.CutPrefix(ref, "#/components/responses/")
+		resp := s.Doc.Components.Responses[name]
+		if !ok || resp == nil || resp.Value == nil {
+			return nil, fmt.Errorf("%s: %s %s is not a response of components", req.URL.Path, OtherMethods, ref)
+		}
+		op.Responses.Set(status, resp)
+	}
+	return &routers.Route{Spec: s.Doc, Path: req.URL.Path, Method: req.Method, Operation: op}, nil
+}
+
+// OtherMethodResponses returns a path item's x-other-methods responses:
+// status to $ref.
+func OtherMethodResponses(item *openapi3.PathItem) (map[string]string, error) {
+	ext, ok := item.Extensions[OtherMethods].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("the path has no %s", OtherMethods)
+	}
+	resps, ok := ext["responses"].(map[string]any)
+	if !ok || len(resps) == 0 {
+		return nil, fmt.Errorf("%s has no responses", OtherMethods)
+	}
+	out := map[string]string{}
+	for status, r := range resps {
+		m, _ := r.(map[string]any)
+		ref, _ := m["$ref"].(string)
+		if ref == "" {
+			return nil, fmt.Errorf("%s response %s is not a $ref", OtherMethods, status)
+		}
+		out[status] = ref
+	}
+	return out, nil
 }
 
 // checkFunctionHeaders holds an answer of the function to the headers the

@@ -11,7 +11,8 @@
 // exactly as Lambda and the README set them, with no file read and no
 // credential chain walked. That leaves the SDK's config package, and the
 // STS, SSO and IMDS clients its chain links, out of the bootstrap: a
-// smaller binary and less package initialisation on every cold start.
+// smaller binary and less package initialisation on every cold start. Its
+// clients trust only the roots AWS endpoints chain to (see roots.go).
 // Elsewhere Load is the SDK's own LoadDefaultConfig, so that a laptop's
 // profiles and SSO sessions work. Both builds give every variable the
 // README documents the same meaning, and the tests hold each to it.
@@ -63,8 +64,10 @@ var (
 // FromEnvironment builds the configuration from env alone, as the Lambda
 // build does: env's region, its static credentials (the execution role's
 // temporary credentials, which Lambda sets for the life of the execution
-// environment), and the SDK's defaults for the rest. It refuses a missing
-// region or missing credentials with one line naming the variable.
+// environment), an HTTP client that trusts only the roots AWS endpoints
+// chain to (or those of AWS_CA_BUNDLE), and the SDK's defaults for the
+// rest. It refuses a missing region, missing credentials or an unusable
+// CA bundle with one line naming the variable.
 func FromEnvironment(env config.AWS) (Config, error) {
 	if env.Region == "" {
 		return Config{}, errNoRegion
@@ -72,10 +75,15 @@ func FromEnvironment(env config.AWS) (Config, error) {
 	if env.AccessKeyID == "" || env.SecretAccessKey == "" {
 		return Config{}, errNoCredentials
 	}
+	roots, err := rootsFrom(env.CABundle)
+	if err != nil {
+		return Config{}, err
+	}
 	return Config{
 		base: aws.Config{
 			Region:      env.Region,
 			Credentials: credentials.NewStaticCredentialsProvider(env.AccessKeyID, env.SecretAccessKey, env.SessionToken),
+			HTTPClient:  httpClient(roots),
 		},
 		env: env,
 	}, nil

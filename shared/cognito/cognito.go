@@ -21,6 +21,11 @@
 // DeadlineMargin, whichever comes first: a hung Cognito answers 503 well
 // before the Lambda function times out, never the gateway's opaque 500.
 //
+// Each InitiateAuth carries the caller's UserContextData (auth.CallerFrom):
+// the app's EncodedData, and the caller's IP when the app client has a
+// secret, the only kind Cognito takes an IP from. Threat protection then
+// judges the user's address and device, not Lambda's.
+//
 // The identity comes from the claims of the ID token Cognito returns, and
 // only from there, read through the same claim mapping as the gateway's
 // claims in jwt mode: its email counts only when the token's
@@ -168,9 +173,10 @@ func (s *Authenticator) SignIn(ctx context.Context, username, password string) (
 		params["SECRET_HASH"] = SecretHash(key, username, s.clientID)
 	}
 	out, err := s.api.InitiateAuth(ctx, &cip.InitiateAuthInput{
-		AuthFlow:       types.AuthFlowTypeUserPasswordAuth,
-		ClientId:       aws.String(s.clientID),
-		AuthParameters: params,
+		AuthFlow:        types.AuthFlowTypeUserPasswordAuth,
+		ClientId:        aws.String(s.clientID),
+		AuthParameters:  params,
+		UserContextData: s.userContext(auth.CallerFrom(ctx)),
 	})
 	if err != nil {
 		return auth.Identity{}, mapError(err, username, password)
@@ -186,6 +192,29 @@ func (s *Authenticator) SignIn(ctx context.Context, username, password string) (
 		return auth.Identity{}, err
 	}
 	return s.mapping.Identity(claims), nil
+}
+
+// userContext is the caller's UserContextData, as Cognito documents it for
+// a sign-in made by a server: the app's EncodedData when it sent one, and
+// the caller's IP where Cognito takes it, from an app client with a secret
+// (only such a client can have EnablePropagateAdditionalUserContextData).
+// nil when there is nothing to pass on.
+func (s *Authenticator) userContext(c auth.Caller) *types.UserContextDataType {
+	ip := c.IP
+	if s.secret == nil {
+		ip = ""
+	}
+	if ip == "" && c.EncodedData == "" {
+		return nil
+	}
+	u := &types.UserContextDataType{}
+	if ip != "" {
+		u.IpAddress = aws.String(ip)
+	}
+	if c.EncodedData != "" {
+		u.EncodedData = aws.String(c.EncodedData)
+	}
+	return u
 }
 
 // bound returns ctx limited to the sign-in's time: the timeout from now,

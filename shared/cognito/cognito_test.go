@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -449,5 +450,61 @@ func BenchmarkSignIn(b *testing.B) {
 		if _, err := s.SignIn(ctx, username, password); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSignInTellsCognitoWhoIsCalling runs the handler in password mode,
+// as API Gateway invokes it, and checks what reaches the pool: the
+// caller's source IP (from an app client with a secret, the kind Cognito
+// takes it from) and the app's EncodedData, so that threat protection
+// judges the user's address and device rather than Lambda's.
+func TestSignInTellsCognitoWhoIsCalling(t *testing.T) {
+	const ip, encoded = "198.51.100.7", "eyJwYXlsb2FkIjoiZGV2aWNlIn0="
+	tests := []struct {
+		name        string
+		secret      string
+		body        map[string]string
+		wantIP      string
+		wantEncoded string
+	}{
+		{"client with a secret, the app's fingerprint", clientSecret, map[string]string{"encoded_data": encoded}, ip, encoded},
+		{"client with a secret, no fingerprint", clientSecret, nil, ip, ""},
+		{"public client: no IP, which Cognito takes only with a secret", "", map[string]string{"encoded_data": encoded}, "", encoded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pool, client := newPool(t, tt.secret)
+			var opts []cognito.Option
+			if tt.secret != "" {
+				cache, _, ref := secretCache(t, tt.secret)
+				opts = append(opts, cognito.WithClientSecret(cache, ref))
+			}
+			var log bytes.Buffer
+			h := httpapi.New(secrets.Static{platform.IOS: []byte("ios-secret")}, []platform.Platform{platform.IOS},
+				httpapi.WithPasswords(cognito.New(client, clientID, append(opts, cognito.WithClaimMapping(mapping))...)),
+				httpapi.WithLogger(slog.New(slog.NewJSONHandler(&log, nil))))
+			fields := map[string]string{"username": username, "password": password, "platform": "ios"}
+			maps.Copy(fields, tt.body)
+			body, _ := json.Marshal(fields)
+			resp, err := h.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+				RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "r-1", HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", SourceIP: ip}},
+				Body:           string(body),
+			})
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("Handle: %v, status %d, body %s", err, resp.StatusCode, resp.Body)
+			}
+			calls := pool.Calls()
+			if len(calls) != 1 {
+				t.Fatalf("InitiateAuth calls: got %d, want 1", len(calls))
+			}
+			if calls[0].IPAddress != tt.wantIP || calls[0].EncodedData != tt.wantEncoded {
+				t.Errorf("UserContextData: got IP %q EncodedData %q, want %q %q", calls[0].IPAddress, calls[0].EncodedData, tt.wantIP, tt.wantEncoded)
+			}
+			for _, leak := range []string{ip, encoded} {
+				if strings.Contains(log.String(), leak) {
+					t.Errorf("the log holds the caller's %q:\n%s", leak, log.String())
+				}
+			}
+		})
 	}
 }

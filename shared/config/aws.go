@@ -26,6 +26,10 @@ type AWS struct {
 	// AWS_ENDPOINT_URL, as the SDK reads them; "" for AWS's own.
 	SecretsManagerEndpoint string // AWS_ENDPOINT_URL_SECRETS_MANAGER
 	CognitoEndpoint        string // AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
+
+	// A PEM file of the roots the AWS clients trust instead of their
+	// defaults, as the SDK reads it; "" for the defaults.
+	CABundle string // AWS_CA_BUNDLE
 }
 
 // LoadAWS reads the AWS variables. lookup is os.LookupEnv outside tests.
@@ -42,6 +46,7 @@ func LoadAWS(lookup func(string) (string, bool)) (AWS, error) {
 		AccessKeyID:     env("AWS_ACCESS_KEY_ID"),
 		SecretAccessKey: env("AWS_SECRET_ACCESS_KEY"),
 		SessionToken:    env("AWS_SESSION_TOKEN"),
+		CABundle:        env("AWS_CA_BUNDLE"),
 	}
 	global, err := endpoint(env, "AWS_ENDPOINT_URL", "")
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,6 +118,18 @@ func (c Config) Platforms() []platform.Platform {
 	return ps
 }
 
+// UnstableUserIDClaims are the claims USER_ID_CLAIM may not name: the
+// OpenID Connect profile claims that name or reach a person (OIDC Core
+// §5.1 says only sub is a stable identifier) and a provider's plain
+// username. The user can change them through the provider's own profile
+// calls, or they are not unique, so a user_id taken from one would sign
+// whoever sets it as another user. cognito:username is not among them:
+// Cognito never lets it change. template.yaml refuses the same list.
+var UnstableUserIDClaims = []string{
+	"email", "phone_number", "preferred_username", "username",
+	"name", "given_name", "family_name", "middle_name", "nickname",
+}
+
 // Load reads and checks the configuration. lookup is os.LookupEnv outside
 // tests. The error, if any, is one line that names the variable at fault
 // and never contains a secret.
@@ -141,17 +154,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.Mode != ModeJWT && c.Mode != ModePassword {
 		return Config{}, fmt.Errorf("AUTH_MODE: %q is not a mode; use jwt or password", env("AUTH_MODE"))
 	}
-	if c.SecretCacheTTL, err = duration(env, "SECRET_CACHE_TTL", 5*time.Minute, time.Second); err != nil {
+	if c.SecretCacheTTL, c.SecretMaxStale, c.UserJWTTTL, err = lifetimes(env); err != nil {
 		return Config{}, err
-	}
-	if c.SecretMaxStale, err = duration(env, "SECRET_MAX_STALE", time.Hour, 0); err != nil {
-		return Config{}, err
-	}
-	if c.UserJWTTTL, err = duration(env, "USER_JWT_TTL", time.Hour, 0); err != nil {
-		return Config{}, err
-	}
-	if c.UserJWTTTL > 0 && c.UserJWTTTL < time.Second {
-		return Config{}, errors.New("USER_JWT_TTL: must be 0 (no JWT) or at least 1s")
 	}
 	for _, o := range strings.Split(env("ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -186,6 +190,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.Claims.UserID == c.Claims.Email {
 		return Config{}, fmt.Errorf("EMAIL_CLAIM: %q is also USER_ID_CLAIM; the user_id and the email must come from different claims", c.Claims.Email)
+	}
+	if slices.Contains(UnstableUserIDClaims, c.Claims.UserID) {
+		return Config{}, fmt.Errorf("USER_ID_CLAIM: %q is a profile claim the user can change or that is not unique, so whoever sets it gets another user's hash; use sub or an attribute only an administrator sets", c.Claims.UserID)
 	}
 	if err := c.loadClaims(lookup); err != nil {
 		return Config{}, err
@@ -274,6 +281,26 @@ func (c *Config) usersFile() error {
 	}
 	c.UsersFile = DefaultUsersFile
 	return nil
+}
+
+// lifetimes reads how long a secret lives on in the user-hash function
+// after it is fetched: SECRET_CACHE_TTL, SECRET_MAX_STALE and
+// USER_JWT_TTL. The rotation function reads the same variables with the
+// same defaults, to know when a retired secret is out of use.
+func lifetimes(env func(string) string) (ttl, maxStale, jwtTTL time.Duration, err error) {
+	if ttl, err = duration(env, "SECRET_CACHE_TTL", 5*time.Minute, time.Second); err != nil {
+		return
+	}
+	if maxStale, err = duration(env, "SECRET_MAX_STALE", time.Hour, 0); err != nil {
+		return
+	}
+	if jwtTTL, err = duration(env, "USER_JWT_TTL", time.Hour, 0); err != nil {
+		return
+	}
+	if jwtTTL > 0 && jwtTTL < time.Second {
+		err = errors.New("USER_JWT_TTL: must be 0 (no JWT) or at least 1s")
+	}
+	return
 }
 
 // duration parses a Go duration, or returns def when the variable is unset.

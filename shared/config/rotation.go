@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/intercom-identity/userhash/shared/intercom"
 	"github.com/intercom-identity/userhash/shared/platform"
@@ -34,6 +35,12 @@ type Rotation struct {
 	// the EU or AU host.
 	IntercomAPIURL string
 	LogLevel       slog.Level
+
+	// How long a secret lives on in the user-hash function after it stops
+	// being current: SECRET_CACHE_TTL, SECRET_MAX_STALE and USER_JWT_TTL,
+	// read as that function reads them. An old Intercom secret is deleted
+	// only once out of use longer than all of them together.
+	SecretCacheTTL, SecretMaxStale, UserJWTTTL time.Duration
 
 	AWS AWS // the region, credentials and endpoints for the Secrets Manager client
 }
@@ -102,6 +109,10 @@ func LoadRotation(lookup func(string) (string, bool)) (Rotation, error) {
 
 	if c.IntercomAPIURL, err = intercom.CheckBaseURL(c.IntercomAPIURL); err != nil {
 		return Rotation{}, fmt.Errorf("INTERCOM_API_URL: %v", err)
+	}
+
+	if c.SecretCacheTTL, c.SecretMaxStale, c.UserJWTTTL, err = lifetimes(env); err != nil {
+		return Rotation{}, err
 	}
 
 	level, levelVar := env("LOG_LEVEL"), "LOG_LEVEL"

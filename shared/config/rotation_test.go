@@ -82,3 +82,33 @@ func TestLoadRotationRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadRotationReadsTheLifetimes checks the rotation function reads
+// SECRET_CACHE_TTL, SECRET_MAX_STALE and USER_JWT_TTL as the user-hash
+// function does, defaults included: the two must agree on how long a
+// retired secret may still be in use.
+func TestLoadRotationReadsTheLifetimes(t *testing.T) {
+	for _, env := range []map[string]string{
+		{},
+		{"SECRET_CACHE_TTL": "90s", "SECRET_MAX_STALE": "0", "USER_JWT_TTL": "15m"},
+		{"SECRET_CACHE_TTL": "2h", "SECRET_MAX_STALE": "30m", "USER_JWT_TTL": "0"},
+	} {
+		env["IOS_SECRET_ID"], env["INTERCOM_TOKEN_SECRET_ID"] = iosARN, tokenARN
+		rot, err := config.LoadRotation(lookup(env))
+		if err != nil {
+			t.Fatalf("LoadRotation(%v): %v", env, err)
+		}
+		fn, err := config.Load(lookup(map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": iosARN,
+			"SECRET_CACHE_TTL": env["SECRET_CACHE_TTL"], "SECRET_MAX_STALE": env["SECRET_MAX_STALE"], "USER_JWT_TTL": env["USER_JWT_TTL"]}))
+		if err != nil {
+			t.Fatalf("Load(%v): %v", env, err)
+		}
+		if rot.SecretCacheTTL != fn.SecretCacheTTL || rot.SecretMaxStale != fn.SecretMaxStale || rot.UserJWTTTL != fn.UserJWTTTL {
+			t.Errorf("%v: the rotation function reads %v %v %v, the user-hash function %v %v %v", env,
+				rot.SecretCacheTTL, rot.SecretMaxStale, rot.UserJWTTTL, fn.SecretCacheTTL, fn.SecretMaxStale, fn.UserJWTTTL)
+		}
+	}
+	if _, err := config.LoadRotation(lookup(map[string]string{"IOS_SECRET_ID": iosARN, "INTERCOM_TOKEN_SECRET_ID": tokenARN, "SECRET_MAX_STALE": "forever"})); err == nil || !strings.HasPrefix(err.Error(), "SECRET_MAX_STALE: ") {
+		t.Errorf("a malformed SECRET_MAX_STALE: error = %v, want one naming it", err)
+	}
+}

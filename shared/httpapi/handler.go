@@ -50,10 +50,13 @@ type PasswordChecker interface {
 	SignIn(ctx context.Context, username, password string) (auth.Identity, error)
 }
 
-// The body's fields in each mode.
+// The body's fields in each mode: all required, but for the optional ones.
 var (
 	jwtFields      = []string{"platform"}
-	passwordFields = []string{"username", "password", "platform"}
+	passwordFields = []string{"username", "password", "platform", "encoded_data"}
+	// encoded_data is the app's device fingerprint from Cognito's
+	// user-context-data collector, handed on to threat protection.
+	optionalFields = []string{"encoded_data"}
 )
 
 // Handler answers the API's requests. Build it with New; it is safe for
@@ -227,7 +230,7 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 		return 0, nil, badRequestFailure(err)
 	}
 	for _, name := range names {
-		if _, ok := fs[name]; !ok {
+		if _, ok := fs[name]; !ok && !contains(optionalFields, name) {
 			return 0, nil, &failure{code: CodeInvalidRequest, detail: fmt.Sprintf("the field %q is missing; the body takes %s", name, strings.Join(names, ", "))}
 		}
 	}
@@ -310,6 +313,9 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	if username == "" || password == "" {
 		return auth.Identity{}, unauthenticated
 	}
+	// The identity provider's threat protection judges the caller's
+	// address and device, not the function's.
+	ctx = auth.WithCaller(ctx, auth.Caller{IP: req.RequestContext.HTTP.SourceIP, EncodedData: fs["encoded_data"]})
 	id, err := h.passwords.SignIn(ctx, username, password)
 	var challenge *auth.ChallengeError
 	var unavailable *secrets.UnavailableError

@@ -74,7 +74,7 @@ func newKeySet(url string, client *http.Client, now func() time.Time, timeout ti
 }
 
 // VerifySignature checks the token's signature with the issuer's key named
-// by its key ID (or, without one, with any of the issuer's keys), and
+// by its key ID, and
 // returns the payload. go-oidc has checked the algorithm before.
 func (k *keySet) VerifySignature(ctx context.Context, token string) ([]byte, error) {
 	jws, err := jose.ParseSigned(token, k.algs)
@@ -85,6 +85,11 @@ func (k *keySet) VerifySignature(ctx context.Context, token string) ([]byte, err
 		return nil, errors.New("not exactly one signature")
 	}
 	header := jws.Signatures[0].Header
+	if header.KeyID == "" {
+		// API Gateway's JWT authorizer requires a kid that names a key of
+		// the issuer's JWKS; a token without one fails there, so here too.
+		return nil, errors.New("no kid in the token's header")
+	}
 	payload, known, err := verifyWith(jws, header, k.cached())
 	if err == nil || known {
 		// A key with the token's ID that does not verify it is a forged
@@ -100,19 +105,19 @@ func (k *keySet) VerifySignature(ctx context.Context, token string) ([]byte, err
 }
 
 // verifyWith verifies jws with the keys that match its header: the key
-// with its key ID, or every key when it names none; a key whose declared
+// with its key ID (VerifySignature has refused a token without one); a key whose declared
 // algorithm is another than the token's is never used. known reports
 // whether a key with the token's key ID was among them.
 func verifyWith(jws *jose.JSONWebSignature, header jose.Header, keys []jose.JSONWebKey) (payload []byte, known bool, err error) {
 	for i := range keys {
 		key := &keys[i]
-		if header.KeyID != "" && key.KeyID != header.KeyID {
+		if key.KeyID != header.KeyID {
 			continue
 		}
 		if key.Algorithm != "" && key.Algorithm != header.Algorithm {
 			continue
 		}
-		known = known || header.KeyID != ""
+		known = true
 		if payload, err := jws.Verify(key); err == nil {
 			return payload, known, nil
 		}

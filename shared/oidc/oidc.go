@@ -10,10 +10,13 @@
 //	claims, err := v.Verify(ctx, bearerToken) // map[string]string, as the gateway passes them
 //	if errors.Is(err, oidc.ErrInvalidToken) { /* 401 */ }
 //
-// What is checked, as the gateway does: the signature, with a key from the
-// issuer's JWKS (found by OIDC discovery, cached, fetched again when a token
-// names a key ID not seen before); the algorithm, RS256 or ES256 only, so
-// neither "none" nor HS256 keyed with the public key gets through; iss equal
+// What is checked, as the gateway does: the signature, with the key of the
+// issuer's JWKS that the token's kid names (found by OIDC discovery, cached,
+// fetched again when a token names a key ID not seen before; a token with
+// no kid is refused, as the gateway refuses it); the algorithm, RS256, RS384 or RS512
+// only, so neither "none" nor HS256 keyed with the public key gets through,
+// and an ES256 token, which the gateway (RSA only) would refuse in AWS, is
+// refused here too; iss equal
 // to the issuer; aud containing the audience, or, for tokens without aud
 // (Cognito access tokens), client_id equal to it; exp in the future; nbf and
 // iat not in the future.
@@ -55,8 +58,12 @@ var (
 	ErrIssuerUnavailable = errors.New("token issuer unavailable")
 )
 
-// algorithms are the only signing algorithms accepted.
-var algorithms = []string{gooidc.RS256, gooidc.ES256}
+// algorithms are the only signing algorithms accepted: RSA ones, as API
+// Gateway's JWT authorizer says of itself ("Currently, only RSA-based
+// algorithms are supported"). An ES256 token, such as a Supabase project's
+// with its default ECC key, would pass a verifier that took it and then be
+// refused by the gateway in AWS.
+var algorithms = []string{gooidc.RS256, gooidc.RS384, gooidc.RS512}
 
 // Leeway is how far in the future nbf and iat may be, for clock skew
 // between this machine and the issuer. exp gets none: a token is never

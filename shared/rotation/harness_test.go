@@ -93,7 +93,12 @@ func (e *env) rotator(subjects []subject, opts ...rotation.Option) *rotation.Rot
 		cfg.Secrets[s.platform] = s.arn
 	}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return rotation.New(e.proxied, cfg, append([]rotation.Option{rotation.WithLogger(logger)}, opts...)...)
+	// The tests rotate seconds apart, and play rotations as far apart as
+	// a real schedule's: the clock that judges a retired secret's age
+	// runs a week ahead, so every old secret has been out of use long
+	// enough. TestCloseRotationsKeepEverySecretInUse passes the real one.
+	weekAhead := rotation.WithClock(func() time.Time { return time.Now().Add(7 * 24 * time.Hour) })
+	return rotation.New(e.proxied, cfg, append([]rotation.Option{rotation.WithLogger(logger), weekAhead}, opts...)...)
 }
 
 // start starts a rotation of s as Secrets Manager does, and returns the
@@ -182,7 +187,7 @@ func (e *env) liveIDs(p platform.Platform) []string {
 // to SPEC §9: AWSCURRENT on the new version and AWSPENDING nowhere; the
 // current secret live in Intercom for the platform, named after its
 // version; and no secret this function made for s alive in Intercom but
-// the current and the previous version's.
+// the current and the previous version's, and those kept for now.
 func (e *env) checkSettled(s subject, token string) {
 	e.t.Helper()
 	labels := e.labels(s)
@@ -198,6 +203,21 @@ func (e *env) checkSettled(s subject, token string) {
 	mine := map[string]bool{cur.IntercomSecretID: true}
 	if prev, ok, _ := secrets.ParseRotated(e.value(s, "AWSPREVIOUS")); ok {
 		mine[prev.IntercomSecretID] = true
+	}
+	// And those kept for now, as not long enough out of use, whose
+	// versions carry a retiring label.
+	for id, stages := range labels {
+		for _, l := range stages {
+			if strings.HasPrefix(l, "intercom-retiring-") {
+				out, err := e.sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.arn), VersionId: aws.String(id), VersionStage: aws.String(l)})
+				if err != nil {
+					e.t.Fatalf("GetSecretValue %s %s: %v", id, l, err)
+				}
+				if v, ok, _ := secrets.ParseRotated(aws.ToString(out.SecretString)); ok {
+					mine[v.IntercomSecretID] = true
+				}
+			}
+		}
 	}
 	found := false
 	for _, live := range e.intercom.Live(s.platform) {

@@ -23,7 +23,12 @@
 //     version, two rotations old, and then makes the new version AWSCURRENT.
 //
 // So a secret verifies for a whole rotation period after it stops being
-// current. Every step may run again without harm: each first checks the
+// current, and never less than Config.RetireAfter: a cached copy and the
+// JWTs signed with it live that long. An AWSPREVIOUS secret younger than
+// that (two rotations close together) is kept, logged, and its version
+// labelled intercom-retiring-<since>-<version>, where <since> is when it
+// stopped being current (the Unix second the next version was made); a
+// later finishSecret deletes it once old enough. Every step may run again without harm: each first checks the
 // version's stages as Secrets Manager documents (a version already
 // AWSCURRENT is done), a createSecret looks in Intercom before it creates,
 // and deletes only a secret this function made for that very version.
@@ -91,7 +96,23 @@ type Config struct {
 	// IntercomAPIURL is the API's base URL (intercom.DefaultBaseURL, a
 	// regional host, or a test server).
 	IntercomAPIURL string
+	// RetireAfter is how long a secret must have been out of use before
+	// its Intercom secret is deleted: RetireAfter(SECRET_CACHE_TTL,
+	// SECRET_MAX_STALE, USER_JWT_TTL). 0 means DefaultRetireAfter.
+	RetireAfter time.Duration
 }
+
+// RetireAfter is how long the user-hash function may still use a secret
+// after it stops being current: a cache holds it for its TTL plus jitter,
+// serves it stale for up to maxStale more while Secrets Manager fails, and
+// a JWT signed with it in the last moment lives jwtTTL.
+func RetireAfter(cacheTTL, maxStale, jwtTTL time.Duration) time.Duration {
+	return cacheTTL + time.Duration(float64(cacheTTL)*secrets.DefaultJitter) + maxStale + jwtTTL
+}
+
+// DefaultRetireAfter is RetireAfter of the user-hash function's defaults
+// (5m, 1h, 1h): 2h5m30s.
+var DefaultRetireAfter = RetireAfter(5*time.Minute, time.Hour, time.Hour)
 
 // The defaults.
 const (
@@ -110,6 +131,7 @@ type Rotator struct {
 	log         *slog.Logger
 	http        *http.Client
 	callTimeout time.Duration
+	now         func() time.Time
 }
 
 // Option configures a Rotator.
@@ -143,9 +165,22 @@ func WithCallTimeout(d time.Duration) Option {
 	}
 }
 
+// WithClock sets the clock that judges how long a secret has been out of
+// use (time.Now otherwise); tests move it forward.
+func WithClock(now func() time.Time) Option {
+	return func(r *Rotator) {
+		if now != nil {
+			r.now = now
+		}
+	}
+}
+
 // New returns a Rotator that calls Secrets Manager with sm.
 func New(sm SecretsManagerAPI, cfg Config, opts ...Option) *Rotator {
-	r := &Rotator{sm: sm, cfg: cfg, log: slog.Default(), http: &http.Client{}, callTimeout: DefaultCallTimeout}
+	if cfg.RetireAfter <= 0 {
+		cfg.RetireAfter = DefaultRetireAfter
+	}
+	r := &Rotator{sm: sm, cfg: cfg, log: slog.Default(), http: &http.Client{}, callTimeout: DefaultCallTimeout, now: time.Now}
 	for _, o := range opts {
 		o(r)
 	}

@@ -548,3 +548,68 @@ func sameSet(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// TestCloseRotationsKeepEverySecretInUse rotates three times seconds
+// apart, on the real clock: no secret is deleted, since none has been out
+// of use for RetireAfter (a cache's TTL with jitter, SECRET_MAX_STALE and
+// a JWT's lifetime), and each kept one is logged and labelled. Rotations
+// judged an hour later still keep them (the default RetireAfter is
+// 2h5m30s); judged three hours later, the next rotation deletes every one
+// but the current and the previous.
+func TestCloseRotationsKeepEverySecretInUse(t *testing.T) {
+	e := newEnv(t)
+	ios := e.platformSecret("intercom/ios", platform.IOS, "dashboard-ios-secret")
+	dashboard := e.liveIDs(platform.IOS)[0]
+	now := rotation.WithClock(time.Now)
+	r := e.rotator([]subject{ios}, now)
+
+	var made []string
+	for i := 1; i <= 3; i++ {
+		token := e.rotate(r, ios)
+		e.checkSettled(ios, token)
+		made = append(made, e.rotated(ios, "AWSCURRENT").IntercomSecretID)
+		if got, want := e.liveIDs(platform.IOS), append([]string{dashboard}, made...); !sameSet(got, want) {
+			t.Errorf("after rotation %d, seconds after the first, live iOS secrets = %v, want every one made %v", i, got, want)
+		}
+	}
+	if n := e.intercom.Count(intercomfake.Delete); n != 0 {
+		t.Errorf("Intercom deletes = %d, want none: every secret was current minutes ago", n)
+	}
+	if !strings.Contains(e.logs.String(), "kept for now") {
+		t.Errorf("keeping a secret is not logged:\n%s", e.logs)
+	}
+	retiring := 0
+	for _, stages := range e.labels(ios) {
+		for _, l := range stages {
+			if strings.HasPrefix(l, "intercom-retiring-") {
+				retiring++
+			}
+		}
+	}
+	if retiring != 1 {
+		t.Errorf("%d versions carry a retiring label, want 1 (the first rotation's; the second's is AWSPREVIOUS)", retiring)
+	}
+
+	hourLater := e.rotator([]subject{ios}, rotation.WithClock(func() time.Time { return time.Now().Add(time.Hour) }))
+	made = append(made, "")
+	e.rotate(hourLater, ios)
+	made[3] = e.rotated(ios, "AWSCURRENT").IntercomSecretID
+	if got, want := e.liveIDs(platform.IOS), append([]string{dashboard}, made...); !sameSet(got, want) {
+		t.Errorf("judged an hour later, live iOS secrets = %v, want all %v", got, want)
+	}
+
+	threeHoursLater := e.rotator([]subject{ios}, rotation.WithClock(func() time.Time { return time.Now().Add(3 * time.Hour) }))
+	token := e.rotate(threeHoursLater, ios)
+	e.checkSettled(ios, token)
+	latest := e.rotated(ios, "AWSCURRENT").IntercomSecretID
+	if got, want := e.liveIDs(platform.IOS), []string{dashboard, made[3], latest}; !sameSet(got, want) {
+		t.Errorf("judged three hours later, live iOS secrets = %v, want the dashboard's, the previous and the current %v", got, want)
+	}
+	for _, stages := range e.labels(ios) {
+		for _, l := range stages {
+			if strings.HasPrefix(l, "intercom-retiring-") {
+				t.Errorf("label %s left on after its secret was deleted", l)
+			}
+		}
+	}
+}

@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -216,10 +219,25 @@ func (r *Rotator) finishSecret(ctx context.Context, ru *run) error {
 	if err := r.deleteNamed(ctx, ru, ic, list, intercomName(ru.platform, ru.name, ru.version), newValue.IntercomSecretID); err != nil {
 		return err
 	}
+	// The current version's date is when the previous one went out of
+	// use: versions become current moments after they are made.
+	var cur *secretsmanager.GetSecretValueOutput
+	if current != "" {
+		cur, err = r.getValue(ctx, ru, current, stageCurrent)
+		if notFound(err) {
+			cur, err = nil, nil
+		}
+		if err != nil {
+			return fmt.Errorf("read the AWSCURRENT version: %w", err)
+		}
+	}
 	if previous != "" {
-		if err := r.retire(ctx, ru, ic, list, previous, current, newValue); err != nil {
+		if err := r.retire(ctx, ru, ic, list, previous, cur, newValue); err != nil {
 			return err
 		}
+	}
+	if err := r.sweep(ctx, ru, ic, list, current, previous, cur, newValue); err != nil {
+		return err
 	}
 
 	move := &secretsmanager.UpdateSecretVersionStageInput{
@@ -257,8 +275,11 @@ func (r *Rotator) unlabelPending(ctx context.Context, ru *run) error {
 // known by the name given to that version alone. A secret the value
 // records under another name was not made here (pasted from another
 // stack, or made by hand) and is kept, as is the secret of a value put in
-// by hand, and one still recorded by the current or new version.
-func (r *Rotator) retire(ctx context.Context, ru *run, ic *intercom.Client, list []intercom.Secret, previous, current string, newValue secrets.RotatedValue) error {
+// by hand, and one still recorded by the current or new version. One that
+// has been out of use for less than RetireAfter (cur's date says since
+// when) may still be in a cache or a JWT: it is kept, and its version
+// labelled, so that a later finishSecret deletes it (sweep).
+func (r *Rotator) retire(ctx context.Context, ru *run, ic *intercom.Client, list []intercom.Secret, previous string, cur *secretsmanager.GetSecretValueOutput, newValue secrets.RotatedValue) error {
 	prev, err := r.getValue(ctx, ru, previous, stagePrevious)
 	if notFound(err) {
 		return nil // a version with no value has no Intercom secret
@@ -280,23 +301,18 @@ func (r *Rotator) retire(ctx context.Context, ru *run, ic *intercom.Client, list
 	if old.IntercomSecretID == newValue.IntercomSecretID {
 		return keep("the new version records the same Intercom secret")
 	}
-	if current != "" {
-		cur, err := r.getValue(ctx, ru, current, stageCurrent)
-		if err != nil && !notFound(err) {
-			return fmt.Errorf("read the AWSCURRENT version: %w", err)
-		}
-		if err == nil {
-			if c, ok, _ := secrets.ParseRotated(aws.ToString(cur.SecretString)); ok && c.IntercomSecretID == old.IntercomSecretID {
-				return keep("the AWSCURRENT version records the same Intercom secret")
-			}
-			// Versions become current in the order they are made. An
-			// AWSPREVIOUS newer than AWSCURRENT means AWSCURRENT was moved
-			// back by hand (a rollback), perhaps moments ago: the secret
-			// it left may be in caches and JWTs right now.
-			if aws.ToTime(prev.CreatedDate).After(aws.ToTime(cur.CreatedDate)) {
-				return keep("AWSPREVIOUS is newer than AWSCURRENT, so AWSCURRENT was moved back by hand, and this secret may still be in use")
-			}
-		}
+	if cur == nil {
+		return keep("there is no AWSCURRENT version to say since when it is out of use")
+	}
+	if c, ok, _ := secrets.ParseRotated(aws.ToString(cur.SecretString)); ok && c.IntercomSecretID == old.IntercomSecretID {
+		return keep("the AWSCURRENT version records the same Intercom secret")
+	}
+	// Versions become current in the order they are made. An
+	// AWSPREVIOUS newer than AWSCURRENT means AWSCURRENT was moved
+	// back by hand (a rollback), perhaps moments ago: the secret
+	// it left may be in caches and JWTs right now.
+	if aws.ToTime(prev.CreatedDate).After(aws.ToTime(cur.CreatedDate)) {
+		return keep("AWSPREVIOUS is newer than AWSCURRENT, so AWSCURRENT was moved back by hand, and this secret may still be in use")
 	}
 	want := intercomName(ru.platform, ru.name, previous)
 	for _, s := range list {
@@ -304,10 +320,104 @@ func (r *Rotator) retire(ctx context.Context, ru *run, ic *intercom.Client, list
 			return keep(fmt.Sprintf("its name in Intercom is not %q, the one this function gives that version, so this function did not make it", want))
 		}
 	}
+	since := aws.ToTime(cur.CreatedDate)
+	if out := r.now().Sub(since); out < r.cfg.RetireAfter {
+		label := retiringLabel(since, previous)
+		cctx, cancel := r.bound(ctx)
+		_, err := r.sm.UpdateSecretVersionStage(cctx, &secretsmanager.UpdateSecretVersionStageInput{
+			SecretId: aws.String(ru.secretID), VersionStage: aws.String(label), MoveToVersionId: aws.String(previous),
+		})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("label the AWSPREVIOUS version %s: %w", label, err)
+		}
+		r.log.LogAttrs(ctx, slog.LevelWarn, "the Intercom secret of the AWSPREVIOUS version is kept for now: caches and JWTs may still use it; a later rotation deletes it",
+			slog.String("step", ru.step), slog.String("platform", ru.platform.String()),
+			slog.String("version_id", previous), slog.String("intercom_secret_id", old.IntercomSecretID),
+			slog.Duration("out_of_use_for", out.Round(time.Second)), slog.Duration("retire_after", r.cfg.RetireAfter), slog.String("label", label))
+		ru.done = append(ru.done, slog.String("retiring_intercom_secret_id", old.IntercomSecretID))
+		return nil
+	}
 	if err := r.deleteNamed(ctx, ru, ic, list, want, ""); err != nil {
 		return err
 	}
 	ru.done = append(ru.done, slog.String("retired_intercom_secret_id", old.IntercomSecretID), slog.String("retired_version_id", previous))
+	return nil
+}
+
+// retiringPrefix starts the label of a version whose Intercom secret was
+// kept because it had not been out of use for long enough.
+const retiringPrefix = "intercom-retiring-"
+
+// retiringLabel is the label of version, out of use since since. The
+// version id makes it unique, as a label must be within a secret.
+func retiringLabel(since time.Time, version string) string {
+	return fmt.Sprintf("%s%d-%s", retiringPrefix, since.Unix(), version)
+}
+
+// retiringSince reads retiringLabel's label of version; false for any
+// other label.
+func retiringSince(label, version string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(label, retiringPrefix)
+	if !ok {
+		return time.Time{}, false
+	}
+	secs, v, ok := strings.Cut(rest, "-")
+	n, err := strconv.ParseInt(secs, 10, 64)
+	if !ok || err != nil || v != version {
+		return time.Time{}, false
+	}
+	// The label keeps whole seconds: round up, never making a secret
+	// look longer out of use than it is.
+	return time.Unix(n, 0).Add(time.Second), true
+}
+
+// sweep deletes the Intercom secrets that retire kept in earlier
+// rotations once they have been out of use for RetireAfter, and takes
+// their label off; younger ones wait for a later rotation. A secret the
+// current or new version still records is not deleted.
+func (r *Rotator) sweep(ctx context.Context, ru *run, ic *intercom.Client, list []intercom.Secret, current, previous string, cur *secretsmanager.GetSecretValueOutput, newValue secrets.RotatedValue) error {
+	var curID string
+	if cur != nil {
+		if c, ok, _ := secrets.ParseRotated(aws.ToString(cur.SecretString)); ok {
+			curID = c.IntercomSecretID
+		}
+	}
+	for id, stages := range ru.stages {
+		if id == ru.version || id == current || id == previous {
+			continue
+		}
+		for _, label := range stages {
+			since, ok := retiringSince(label, id)
+			if !ok {
+				continue
+			}
+			if r.now().Sub(since) < r.cfg.RetireAfter {
+				ru.done = append(ru.done, slog.String("still_retiring_version_id", id))
+				continue
+			}
+			v, err := r.getValue(ctx, ru, id, label)
+			if err != nil && !notFound(err) {
+				return fmt.Errorf("read the retiring version %s: %w", id, err)
+			}
+			if err == nil {
+				if old, ok, _ := secrets.ParseRotated(aws.ToString(v.SecretString)); ok && old.IntercomSecretID != newValue.IntercomSecretID && old.IntercomSecretID != curID {
+					if err := r.deleteNamed(ctx, ru, ic, list, intercomName(ru.platform, ru.name, id), ""); err != nil {
+						return err
+					}
+					ru.done = append(ru.done, slog.String("retired_intercom_secret_id", old.IntercomSecretID), slog.String("retired_version_id", id))
+				}
+			}
+			cctx, cancel := r.bound(ctx)
+			_, err = r.sm.UpdateSecretVersionStage(cctx, &secretsmanager.UpdateSecretVersionStageInput{
+				SecretId: aws.String(ru.secretID), VersionStage: aws.String(label), RemoveFromVersionId: aws.String(id),
+			})
+			cancel()
+			if err != nil {
+				return fmt.Errorf("take %s off the retired version: %w", label, err)
+			}
+		}
+	}
 	return nil
 }
 

@@ -19,8 +19,9 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// GetSecretValueAPI is the one Secrets Manager call the cache makes, so that
-// the function's IAM policy can stay one action wide. *secretsmanager.Client
+// GetSecretValueAPI is the Secrets Manager call the cache makes for every
+// fetch but the prefetch's (see BatchGetSecretValueAPI), so that the
+// function's IAM policy stays that narrow. *secretsmanager.Client
 // satisfies it.
 type GetSecretValueAPI interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
@@ -162,7 +163,8 @@ func WithObserver(fn func(Event)) Option {
 }
 
 // NewCache returns a cache that fetches with client, usually the one
-// NewClient returns.
+// NewClient returns. If client also has BatchGetSecretValue
+// (BatchGetSecretValueAPI), Prefetch uses it.
 func NewCache(client GetSecretValueAPI, opts ...Option) *Cache {
 	c := &Cache{
 		client:         client,
@@ -207,7 +209,7 @@ func (c *Cache) Get(ctx context.Context, ref Ref) ([]byte, error) {
 
 	c.observe(Event{Kind: EventMiss, SecretID: ref.ID})
 	ch := c.flights.DoChan(ref.ID, func() (any, error) {
-		return c.fetch(ctx, ref.ID, true)
+		return c.fetch(ctx, ref.ID, true, c.getSecretValue)
 	})
 	select {
 	case r := <-ch:
@@ -230,21 +232,29 @@ func (c *Cache) Get(ctx context.Context, ref Ref) ([]byte, error) {
 	}
 }
 
-// Prefetch fetches the secrets refs name, in parallel, and returns when all
-// have answered. It is for a cold start: a failure is logged, never
-// returned, and does not start a backoff, so the first request tries again
-// (and Get reports the error if that fails too). Values that are already
-// fresh are not fetched again.
+// Prefetch fetches the secrets refs name and returns when all have
+// answered. It is for a cold start: a failure is logged, never returned,
+// and does not start a backoff, so the first request tries again (and Get
+// reports the error if that fails too). Values that are already fresh are
+// not fetched again.
+//
+// With two secret IDs or more and a client that has BatchGetSecretValue
+// (as *secretsmanager.Client has), they are fetched in one call, on one
+// connection; each value is stored exactly as its own GetSecretValue would
+// have stored it, and a secret that fails inside the batch fails alone. If
+// the batch call itself fails (the role may not call it, or it is
+// throttled), each secret is fetched with GetSecretValue, in parallel.
 func (c *Cache) Prefetch(ctx context.Context, refs ...Ref) {
 	byID := map[string][]Ref{}
 	for _, r := range refs {
 		byID[r.ID] = append(byID[r.ID], r)
 	}
+	get := c.batchGetter(byID)
 	var wg sync.WaitGroup
 	for id, rs := range byID {
 		wg.Go(func() {
 			v, err, _ := c.flights.Do(id, func() (any, error) {
-				return c.fetch(ctx, id, false)
+				return c.fetch(ctx, id, false, get)
 			})
 			if err != nil {
 				return // fetch logged it
@@ -270,12 +280,20 @@ func (c *Cache) entry(id string) *entry {
 	return actual.(*entry)
 }
 
-// fetch calls GetSecretValue for id and stores the outcome. It runs as the
+// getter fetches the AWSCURRENT version of one secret ID: GetSecretValue,
+// or its share of a BatchGetSecretValue.
+type getter func(ctx context.Context, id string) (*secretsmanager.GetSecretValueOutput, error)
+
+func (c *Cache) getSecretValue(ctx context.Context, id string) (*secretsmanager.GetSecretValueOutput, error) {
+	return c.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String("AWSCURRENT")})
+}
+
+// fetch gets id's value with get and stores the outcome. It runs as the
 // single-flight leader for id, so it is the only writer of id's state; it
 // returns the new state, and the state's lastErr when the fetch failed.
 // armBackoff is false for Prefetch, whose failure must not stop the first
 // request from trying again.
-func (c *Cache) fetch(ctx context.Context, id string, armBackoff bool) (*state, error) {
+func (c *Cache) fetch(ctx context.Context, id string, armBackoff bool, get getter) (*state, error) {
 	e := c.entry(id)
 	old := e.state.Load()
 	now := c.now()
@@ -291,7 +309,7 @@ func (c *Cache) fetch(ctx context.Context, id string, armBackoff bool) (*state, 
 	callCtx, cancel := c.attemptContext(ctx)
 	defer cancel()
 	start := time.Now()
-	out, err := c.client.GetSecretValue(callCtx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id), VersionStage: aws.String("AWSCURRENT")})
+	out, err := get(callCtx, id)
 	took := time.Since(start)
 	var val *version
 	if err == nil {

@@ -656,7 +656,7 @@ func TestCacheWaitersStopAtTheirOwnDeadline(t *testing.T) {
 }
 
 func TestCachePrefetch(t *testing.T) {
-	t.Run("fetches in parallel, then serves from memory", func(t *testing.T) {
+	t.Run("without BatchGetSecretValue, fetches in parallel, then serves from memory", func(t *testing.T) {
 		// The fake answers no call until all three are in flight at once:
 		// fetched one after another, the first would wait for the others
 		// until its attempt timed out, and the prefetch would fail.
@@ -665,7 +665,7 @@ func TestCachePrefetch(t *testing.T) {
 		f.sm.Put("b", `{"android":"vb","web":"vw"}`)
 		f.sm.Put("c", "vc")
 		url := startBarrier(t, f.sm, 3)
-		f.cache = secrets.NewCache(newClient(url), secrets.WithAttemptTimeout(time.Minute),
+		f.cache = secrets.NewCache(getOnly{newClient(url)}, secrets.WithAttemptTimeout(time.Minute),
 			secrets.WithClock(f.clock.Now), secrets.WithObserver(f.events.observe),
 			secrets.WithLogger(slog.New(slog.NewTextHandler(f.logs, nil))))
 		refs := []secrets.Ref{{ID: "a"}, {ID: "b", Key: "android"}, {ID: "b", Key: "web"}, {ID: "c"}}
@@ -715,14 +715,19 @@ func TestCachePrefetch(t *testing.T) {
 	})
 }
 
-// startBarrier serves next on a loopback server that holds every request
-// until n are in flight at once, then lets them all through; requests
-// after those pass at once. It returns the server's URL.
+// startBarrier serves next on a loopback server that holds every
+// GetSecretValue request until n are in flight at once, then lets them all
+// through; requests after those, and other operations, pass at once. It
+// returns the server's URL.
 func startBarrier(t *testing.T, next http.Handler, n int) string {
 	t.Helper()
 	var mu sync.Mutex
 	arrived, open := 0, make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
+			next.ServeHTTP(w, r)
+			return
+		}
 		mu.Lock()
 		if arrived++; arrived == n {
 			close(open)

@@ -11,8 +11,10 @@
 //	src.Prefetch(ctx) // during init; failures are logged and retried later
 //	key, err := src.PlatformSecret(ctx, platform.IOS)
 //
-// The cache calls GetSecretValue and nothing else, at most once per secret
-// ID per TTL however many requests ask at once. When a refresh fails it
+// The cache calls GetSecretValue, at most once per secret ID per TTL
+// however many requests ask at once, and, for the prefetch during init,
+// BatchGetSecretValue (one call, one TLS connection, for every secret), and
+// nothing else. When a refresh fails it
 // serves the stale value for up to the max stale time, and backs off so
 // that a failing or missing secret costs at most one call per backoff
 // interval.

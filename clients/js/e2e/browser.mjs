@@ -56,7 +56,7 @@ window.Intercom = (...args) => window.intercomCalls.push(args);
 
 window.signIn = (url, username, password) => new Promise((resolve) => {
   const session = keepIntercomIdentityFresh({
-    url, platform: detectPlatform(), username, password,
+    url, platform: detectPlatform(), credentials: () => ({ username, password }),
     onIdentity(id, previous) {
       if (!previous) window.Intercom('boot', { app_id: 'e2e', user_id: id.user_id, email: id.email, user_hash: id.user_hash });
       else window.Intercom('update', { intercom_user_jwt: id.user_jwt });
