@@ -108,6 +108,16 @@ type launch struct {
 // bootstrap on the first invocation, as Lambda does on a cold start. The
 // emulator's own start (waiting for its port) is kept out of the figure.
 func coldStart(l launch) (coldRun, error) {
+	r, err := coldStartOnce(l)
+	if err != nil && strings.Contains(err.Error(), "address already in use") {
+		// Another process took a port between our choosing it and the
+		// emulator listening on it: nothing to do with the bootstrap.
+		r, err = coldStartOnce(l)
+	}
+	return r, err
+}
+
+func coldStartOnce(l launch) (coldRun, error) {
 	e, err := startEmulator(l.rie, l.command, l.env)
 	if err != nil {
 		return coldRun{}, err
@@ -187,14 +197,11 @@ type emulator struct {
 }
 
 func startEmulator(rieBin, command string, env []string) (*emulator, error) {
-	invokeAddr, err := freeAddr()
+	addrs, err := freeAddrs(2)
 	if err != nil {
 		return nil, err
 	}
-	runtimeAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+	invokeAddr, runtimeAddr := addrs[0], addrs[1]
 	cmd := exec.Command(rieBin, "--log-level", "info",
 		"--runtime-interface-emulator-address", invokeAddr,
 		"--runtime-api-address", runtimeAddr,
@@ -252,13 +259,20 @@ func (e *emulator) stop() {
 	}
 }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// freeAddrs returns n distinct free loopback addresses: each listener
+// stays open until all are chosen, or the kernel could hand out one port
+// twice.
+func freeAddrs(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return addrs, nil
 }
 
 // output collects a process's output while the caller reads it.
