@@ -54,14 +54,17 @@ var (
 )
 
 // TryLaterError is a sign-in the identity provider turned down for now.
-// errors.Is sees its Reason, ErrThrottled or ErrUnavailable; RetryAfter is
-// how long the client should wait before it tries again. Err, for the log,
+// errors.Is sees its Reason, ErrThrottled or ErrUnavailable; Wait is how
+// long the client should wait before it tries again. Err, for the log,
 // never holds a credential.
 type TryLaterError struct {
-	Reason     error
-	RetryAfter time.Duration
-	Err        error
+	Reason error
+	Wait   time.Duration
+	Err    error
 }
+
+// RetryAfter is how long the client should wait before it tries again.
+func (e *TryLaterError) RetryAfter() time.Duration { return e.Wait }
 
 func (e *TryLaterError) Error() string {
 	if e.Err == nil {

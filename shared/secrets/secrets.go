@@ -41,11 +41,14 @@ var ErrNotConfigured = errors.New("no secret configured for platform")
 // value exists. Its text is for logs only: it names the secret ID and the
 // kind of failure, never a value.
 type UnavailableError struct {
-	SecretID   string
-	Reason     string        // a stable word for logs and metrics: one of the Reason constants
-	RetryAfter time.Duration // when the next fetch will be tried, in whole seconds, at least one
-	Err        error
+	SecretID string
+	Reason   string        // a stable word for logs and metrics: one of the Reason constants
+	Wait     time.Duration // until the next fetch will be tried, in whole seconds, at least one
+	Err      error
 }
+
+// RetryAfter is how long until the next fetch will be tried.
+func (e *UnavailableError) RetryAfter() time.Duration { return e.Wait }
 
 func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("secret %s unavailable (%s): %v", e.SecretID, e.Reason, e.Err)
