@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intercom-identity/userhash/shared/config"
+	"github.com/intercom-identity/userhash/internal/envvars"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
@@ -50,7 +50,7 @@ func TestTemplateRotationEnvironmentIsWhatTheCodeReads(t *testing.T) {
 	for name := range vars {
 		got = append(got, name)
 	}
-	for _, name := range config.RotationVariables() {
+	for _, name := range envvars.Rotate() {
 		// Lambda sets its own AWS_LAMBDA_* variables, the region and the
 		// execution role's credentials, and refuses them as function
 		// variables; the AWS_ENDPOINT_URL* overrides are for tests.

@@ -172,7 +172,11 @@ func checkClaimEnvironment(t *testing.T, d *deployment, params map[string]string
 		t.Errorf("%v: the function would not start with the template's environment: %v", params, err)
 		return
 	}
-	m := cfg.Claims
+	m, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.Attributes)
+	if err != nil {
+		t.Errorf("%v: the function would not start with the template's claim settings: %v", params, err)
+		return
+	}
 	if m.UserID != params["UserIdClaim"] || m.Email != params["EmailClaim"] ||
 		m.IssuerVerifiesEmails != (params["EmailVerifiedClaim"] == "") || (!m.IssuerVerifiesEmails && m.EmailVerified != params["EmailVerifiedClaim"]) ||
 		len(m.Attributes) != strings.Count(params["UserJwtAttributes"], "=") {

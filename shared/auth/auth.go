@@ -121,6 +121,18 @@ func DefaultClaimMapping() ClaimMapping {
 	return ClaimMapping{UserID: "sub", Email: "email", EmailVerified: DefaultEmailVerifiedClaim}
 }
 
+// NewClaimMapping builds the mapping from the claim variables as config
+// reads them: emailVerified "" declares that the issuer only issues
+// verified emails, and attributes is USER_JWT_ATTRIBUTES as written. Its
+// error, for attributes ParseAttributes refuses, names that variable.
+func NewClaimMapping(userID, email, emailVerified, attributes string) (ClaimMapping, error) {
+	attrs, err := ParseAttributes(attributes)
+	if err != nil {
+		return ClaimMapping{}, fmt.Errorf("USER_JWT_ATTRIBUTES: %v", err)
+	}
+	return ClaimMapping{UserID: userID, Email: email, EmailVerified: emailVerified, IssuerVerifiesEmails: emailVerified == "", Attributes: attrs}, nil
+}
+
 // Identity returns the identity the claims carry, claims as API Gateway
 // passes them (strings; see ClaimStrings). A missing or empty claim is an
 // unknown field; values are taken exactly as given. The email is unknown
