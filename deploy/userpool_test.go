@@ -1,4 +1,5 @@
-// Tests of the stack's own Cognito user pool and app client (SPEC §3, §7):
+// Tests of the stack's own Cognito user pool and app client (README, "Which
+// claims are proof"):
 // for every combination of the parameters that shape them, an email
 // changes only once verified, the app client's write attributes are
 // listed and hold neither the identity claim nor a signed attribute's

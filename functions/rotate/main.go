@@ -1,8 +1,8 @@
 // Command rotate is the Secrets Manager rotation function of the platform
-// secrets (README, "Rotating the secrets"): Secrets Manager invokes it with each step of a
-// rotation, and it makes and retires the Intercom secrets. This file is
-// wiring only: read the configuration, build the Secrets Manager client
-// once, start.
+// secrets (README, "Rotating the Intercom secret"): Secrets Manager invokes
+// it with each step of a rotation, and it makes and retires the Intercom
+// secrets. This file is wiring only: read the configuration, build the
+// Secrets Manager client once, start.
 package main
 
 import (

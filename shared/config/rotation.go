@@ -1,7 +1,8 @@
-// The rotation function's configuration (README, "Rotating the secrets"):
-// which Secrets Manager secret is which platform's, where the Intercom
-// access token is, and which Intercom API to call. It is read from the environment here, like
-// the user-hash function's, and checked before anything starts.
+// The rotation function's configuration (README, "Rotating the Intercom
+// secret"): which Secrets Manager secret is which platform's, where the
+// Intercom access token is, and which Intercom API to call. It is read from
+// the environment here, like the user-hash function's, and checked before
+// anything starts.
 
 package config
 

@@ -1,7 +1,8 @@
 // Package rotation is the Secrets Manager rotation function of the platform
-// secrets (README, "Rotating the secrets"): it rotates a platform's Intercom identity-verification secret through
-// Intercom's secure_mode_secrets API, so that old and new secrets verify
-// side by side while every cache and issued JWT moves over.
+// secrets (README, "Rotating the Intercom secret"): it rotates a platform's
+// Intercom identity-verification secret through Intercom's
+// secure_mode_secrets API, so that old and new secrets verify side by side
+// while every cache and issued JWT moves over.
 //
 //	r := rotation.New(secretsmanager.NewFromConfig(awsCfg), rotation.Config{
 //		Secrets:        map[platform.Platform]string{platform.IOS: iosSecretARN},

@@ -1,4 +1,4 @@
-// The Secrets Manager cache of SPEC §6: one value per secret ID per
+// The Secrets Manager cache: one value per secret ID per
 // execution environment, single-flight fetches, TTL with jitter, stale
 // serving through an outage, and backoff so that a failing secret is not
 // hammered however many requests arrive.
