@@ -6,8 +6,9 @@
 //	id := m.Identity(claims)        // auth.Identity{UserID: claims["sub"], Email: claims["email"]}
 //	// id.Email is "" unless claims["email_verified"] is "true"
 //
-//	attrs, err := auth.ParseAttributes("name=name,plan=custom:plan") // USER_JWT_ATTRIBUTES
-//	m.Attributes = attrs // id.Attributes: {"name": claims["name"], "plan": claims["custom:plan"]}
+//	// USER_ID_CLAIM, EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM, USER_JWT_ATTRIBUTES as config reads them:
+//	m, err := auth.NewClaimMapping("sub", "email", "email_verified", "name=name,plan=custom:plan")
+//	// m.Identity(claims).Attributes: {"name": claims["name"], "plan": claims["custom:plan"]}
 //
 //	users, err := auth.LoadUsersFile(r) // password mode on the local server
 //	id, err := users.SignIn(ctx, "alice", "correct horse")

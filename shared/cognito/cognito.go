@@ -3,7 +3,7 @@
 //
 //	client := cognito.NewClient(aws.Cognito()) // aws from awsenv.Load; two attempts at most, each bounded
 //	signIn := cognito.New(client, clientID, // COGNITO_CLIENT_ID
-//		cognito.WithClaimMapping(cfg.Claims),
+//		cognito.WithClaimMapping(claims), // auth.NewClaimMapping of the claim settings
 //		cognito.WithClientSecret(cache, ref)) // only if the app client has a secret
 //	id, err := signIn.SignIn(ctx, username, password)
 //

@@ -3,8 +3,9 @@
 // It authenticates the caller, picks the secret of the caller's platform and
 // returns the Intercom user hash and JWT.
 //
-//	h := httpapi.New(secretSource, []platform.Platform{platform.IOS, platform.Android},
-//		httpapi.WithClaims(auth.DefaultClaimMapping()), // jwt mode: sub, a verified email
+//	src := secrets.NewPlatforms(cache, cfg.SecretIDs, cfg.SecretLiterals)
+//	h := httpapi.New(src, src.Served(), // the platforms that have a secret
+//		httpapi.WithClaims(claims), // jwt mode: auth.NewClaimMapping of the claim settings
 //		httpapi.WithLogger(logger))
 //	lambda.Start(h.Handle)
 //

@@ -2,9 +2,9 @@
 // Metric Format (EMF) lines: JSON log lines that CloudWatch Logs turns into
 // metrics, with no CloudWatch client, no API call and no IAM permission.
 //
-//	rec := metrics.New(os.Stdout, metrics.WithFunctionName(os.Getenv("AWS_LAMBDA_FUNCTION_NAME")))
+//	rec := metrics.New(os.Stdout, metrics.WithFunctionName(cfg.FunctionName)) // AWS_LAMBDA_FUNCTION_NAME
 //	cache := secrets.NewCache(client, secrets.WithObserver(rec.SecretEvent))
-//	h := httpapi.New(src, platforms, httpapi.WithObserver(rec.Request))
+//	h := httpapi.New(src, src.Served(), httpapi.WithObserver(rec.Request))
 //
 // Each answered request writes one line, which carries all of that
 // request's metrics (Requests by Outcome and Platform, Latency,
