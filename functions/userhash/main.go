@@ -41,7 +41,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	claims, err := claimMapping(cfg)
+	claims, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.Attributes)
 	if err != nil {
 		return err
 	}
@@ -116,11 +116,6 @@ func loadAWS(ctx context.Context, cfg config.Config, env awsenv.Env) (awsenv.Con
 		return awsenv.Config{}, nil
 	}
 	return awsenv.Load(ctx, env)
-}
-
-// claimMapping is the claim settings as auth applies them.
-func claimMapping(cfg config.Config) (auth.ClaimMapping, error) {
-	return auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.Attributes)
 }
 
 // passwordChecker signs users in with Cognito when COGNITO_CLIENT_ID is
