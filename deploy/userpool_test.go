@@ -173,7 +173,7 @@ func checkClaimEnvironment(t *testing.T, d *deployment, params map[string]string
 		t.Errorf("%v: the function would not start with the template's environment: %v", params, err)
 		return
 	}
-	m, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.Attributes)
+	m, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.IssuerVerifiesEmails, cfg.Claims.Attributes)
 	if err != nil {
 		t.Errorf("%v: the function would not start with the template's claim settings: %v", params, err)
 		return

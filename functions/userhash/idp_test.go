@@ -342,7 +342,7 @@ func lambdaHandler(t *testing.T, env map[string]string) *httpapi.Handler {
 	if err != nil {
 		t.Fatalf("the recipe's settings do not load: %v", err)
 	}
-	claims, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.Attributes)
+	claims, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.IssuerVerifiesEmails, cfg.Claims.Attributes)
 	if err != nil {
 		t.Fatalf("the recipe's claim settings: %v", err)
 	}

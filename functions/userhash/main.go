@@ -41,7 +41,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	claims, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.Attributes)
+	claims, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.IssuerVerifiesEmails, cfg.Claims.Attributes)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@
 //	// id.Email is "" unless claims["email_verified"] is "true"
 //
 //	// USER_ID_CLAIM, EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM, USER_JWT_ATTRIBUTES as config reads them:
-//	m, err := auth.NewClaimMapping("sub", "email", "email_verified", "name=name,plan=custom:plan")
+//	m, err := auth.NewClaimMapping("sub", "email", "email_verified", false, "name=name,plan=custom:plan")
 //	// m.Identity(claims).Attributes: {"name": claims["name"], "plan": claims["custom:plan"]}
 //
 //	users, err := auth.LoadUsersFile(r) // password mode on the local server
@@ -122,16 +122,16 @@ func DefaultClaimMapping() ClaimMapping {
 	return ClaimMapping{UserID: "sub", Email: "email", EmailVerified: DefaultEmailVerifiedClaim}
 }
 
-// NewClaimMapping builds the mapping from the claim variables as config
-// reads them: emailVerified "" declares that the issuer only issues
-// verified emails, and attributes is USER_JWT_ATTRIBUTES as written. Its
-// error, for attributes ParseAttributes refuses, names that variable.
-func NewClaimMapping(userID, email, emailVerified, attributes string) (ClaimMapping, error) {
+// NewClaimMapping builds the mapping from the claim settings as config
+// reads them, the fields of the same names and attributes, which is
+// USER_JWT_ATTRIBUTES as written. Its error, for attributes ParseAttributes
+// refuses, names that variable.
+func NewClaimMapping(userID, email, emailVerified string, issuerVerifiesEmails bool, attributes string) (ClaimMapping, error) {
 	attrs, err := ParseAttributes(attributes)
 	if err != nil {
 		return ClaimMapping{}, fmt.Errorf("USER_JWT_ATTRIBUTES: %v", err)
 	}
-	return ClaimMapping{UserID: userID, Email: email, EmailVerified: emailVerified, IssuerVerifiesEmails: emailVerified == "", Attributes: attrs}, nil
+	return ClaimMapping{UserID: userID, Email: email, EmailVerified: emailVerified, IssuerVerifiesEmails: issuerVerifiesEmails, Attributes: attrs}, nil
 }
 
 // Identity returns the identity the claims carry, claims as API Gateway

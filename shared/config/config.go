@@ -40,12 +40,13 @@ var Platforms = []string{"ios", "android", "web"}
 
 // Claims names the token claims the identity comes from.
 type Claims struct {
-	UserID string // USER_ID_CLAIM, default sub
-	Email  string // EMAIL_CLAIM, default email
-	// EmailVerified is EMAIL_VERIFIED_CLAIM, default email_verified; ""
-	// when it is set and empty: the issuer only issues verified emails.
-	EmailVerified string
-	Attributes    string // USER_JWT_ATTRIBUTES as written: attr=claim pairs, "" for none
+	UserID        string // USER_ID_CLAIM, default sub
+	Email         string // EMAIL_CLAIM, default email
+	EmailVerified string // EMAIL_VERIFIED_CLAIM, default email_verified
+	// IssuerVerifiesEmails: EMAIL_VERIFIED_CLAIM is set and empty, which
+	// declares that the issuer only issues verified emails.
+	IssuerVerifiesEmails bool
+	Attributes           string // USER_JWT_ATTRIBUTES as written: attr=claim pairs, "" for none
 }
 
 // Config is the whole configuration.
@@ -229,7 +230,7 @@ func (c *Config) loadClaims(lookup func(string) (string, bool)) error {
 	case !set:
 		c.Claims.EmailVerified = "email_verified"
 	case v == "":
-		// the issuer only issues verified emails: Claims.EmailVerified stays ""
+		c.Claims.IssuerVerifiesEmails = true
 	case v == c.Claims.Email || v == c.Claims.UserID:
 		return fmt.Errorf("EMAIL_VERIFIED_CLAIM: %q is also EMAIL_CLAIM or USER_ID_CLAIM; name the claim that says the email is verified, e.g. email_verified", v)
 	default:

@@ -272,7 +272,7 @@ func claims(t *testing.T, env map[string]string) (auth.ClaimMapping, error) {
 	if err != nil {
 		return auth.ClaimMapping{}, err
 	}
-	return auth.NewClaimMapping(c.Claims.UserID, c.Claims.Email, c.Claims.EmailVerified, c.Claims.Attributes)
+	return auth.NewClaimMapping(c.Claims.UserID, c.Claims.Email, c.Claims.EmailVerified, c.Claims.IssuerVerifiesEmails, c.Claims.Attributes)
 }
 
 func TestLoadUserJWTAttributes(t *testing.T) {
