@@ -66,7 +66,7 @@ build-UserHashFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
 		-o $(ARTIFACTS_DIR)/bootstrap ./functions/userhash
 
-# The Secrets Manager rotation function (SPEC §9), built the same way.
+# The Secrets Manager rotation function, built the same way.
 build-RotateSecretFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
 		-o $(ARTIFACTS_DIR)/bootstrap ./functions/rotate

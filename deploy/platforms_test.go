@@ -1,7 +1,7 @@
-// The Platforms parameter (SPEC §8): for every subset of ios, android and
-// web, in every order, only the listed platforms get a secret, an
-// environment variable, a GetSecretValue grant and an output, whether the
-// stack creates the secret or is given its ARN.
+// The Platforms parameter (docs/deploy.md, "2. Deploy"): for every subset
+// of ios, android and web, in every order, only the listed platforms get a
+// secret, an environment variable, a GetSecretValue grant and an output,
+// whether the stack creates the secret or is given its ARN.
 
 package deploy_test
 

@@ -1,4 +1,5 @@
-// Tests of the template's rotation (SPEC §9): RotationDays 0 deploys none
+// Tests of the template's rotation (docs/deploy.md, "7. Rotate the Intercom
+// secret"): RotationDays 0 deploys none
 // of it; otherwise one schedule per platform secret, a rotation function
 // with the four actions of the protocol on exactly those secrets and
 // GetSecretValue on the access token, invoked by Secrets Manager of the
@@ -14,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intercom-identity/userhash/shared/config"
+	"github.com/intercom-identity/userhash/internal/envvars"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
@@ -50,7 +51,7 @@ func TestTemplateRotationEnvironmentIsWhatTheCodeReads(t *testing.T) {
 	for name := range vars {
 		got = append(got, name)
 	}
-	for _, name := range config.RotationVariables() {
+	for _, name := range envvars.Rotate() {
 		// Lambda sets its own AWS_LAMBDA_* variables, the region and the
 		// execution role's credentials, and refuses them as function
 		// variables; the AWS_ENDPOINT_URL* overrides are for tests.
@@ -296,7 +297,8 @@ func TestTemplateRotationRefuses(t *testing.T) {
 // TestRotationPeriodOutlivesCaches works out, from the template itself,
 // that its shortest rotation period is longer than the longest cache TTL
 // (with the cache's jitter) plus max-stale plus JWT lifetime that its
-// parameters accept: SPEC §9's condition for no hash or JWT failing.
+// parameters accept: the condition for no hash or JWT failing while old and
+// new secrets verify side by side.
 func TestRotationPeriodOutlivesCaches(t *testing.T) {
 	tpl := loadTemplate(t)
 	shortest := 0

@@ -25,8 +25,7 @@ func loadSamconfig(t *testing.T) map[string]any {
 	return cfg
 }
 
-// webviewOrigins are the origins of Cordova, Capacitor and Ionic webviews
-// (SPEC §7).
+// webviewOrigins are the origins of Cordova, Capacitor and Ionic webviews.
 var webviewOrigins = []string{"ionic://localhost", "capacitor://localhost", "https://localhost", "http://localhost"}
 
 var override = regexp.MustCompile(`\s*(\w+)=(?:"([^"]*)"|(\S+))`)

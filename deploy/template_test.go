@@ -15,7 +15,7 @@ import (
 
 	"github.com/intercom-identity/userhash/internal/testenv"
 
-	"github.com/intercom-identity/userhash/shared/config"
+	"github.com/intercom-identity/userhash/internal/envvars"
 	"github.com/intercom-identity/userhash/shared/metrics"
 )
 
@@ -99,7 +99,7 @@ func TestTemplateEnvironmentIsWhatTheCodeReads(t *testing.T) {
 	for name := range vars {
 		got = append(got, name)
 	}
-	read := config.Variables()
+	read := envvars.UserHash()
 	var want []string
 	for _, name := range read {
 		if !slices.Contains(notInTemplate, name) {

@@ -1,4 +1,5 @@
-// Tests of the stack's own Cognito user pool and app client (SPEC §3, §7):
+// Tests of the stack's own Cognito user pool and app client (README, "Which
+// claims are proof"):
 // for every combination of the parameters that shape them, an email
 // changes only once verified, the app client's write attributes are
 // listed and hold neither the identity claim nor a signed attribute's
@@ -172,7 +173,11 @@ func checkClaimEnvironment(t *testing.T, d *deployment, params map[string]string
 		t.Errorf("%v: the function would not start with the template's environment: %v", params, err)
 		return
 	}
-	m := cfg.Claims
+	m, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.IssuerVerifiesEmails, cfg.Claims.Attributes)
+	if err != nil {
+		t.Errorf("%v: the function would not start with the template's claim settings: %v", params, err)
+		return
+	}
 	if m.UserID != params["UserIdClaim"] || m.Email != params["EmailClaim"] ||
 		m.IssuerVerifiesEmails != (params["EmailVerifiedClaim"] == "") || (!m.IssuerVerifiesEmails && m.EmailVerified != params["EmailVerifiedClaim"]) ||
 		len(m.Attributes) != strings.Count(params["UserJwtAttributes"], "=") {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/platform"
+	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
 // doctor holds one run's inputs and what it has learned so far.
@@ -28,9 +29,10 @@ type doctor struct {
 
 	awsCfg  *aws.Config // loaded on first use
 	awsErr  error
-	cfg     *config.Config // nil when the configuration did not load
-	keys    []*key         // each configured platform's secret, in platform.All order
-	extra   []string       // further sensitive values met on the way (the API's answers)
+	cfg     *config.Config     // nil when the configuration did not load
+	src     *secrets.Platforms // the function's own source of the secrets; nil with cfg
+	keys    []*key             // each configured platform's secret, in platform.All order
+	extra   []string           // further sensitive values met on the way (the API's answers)
 	apiURL  string
 	rep     Report
 	causeOf []Cause // the cause of the hash and of the JWT, in that order
@@ -126,12 +128,14 @@ func (d *doctor) loadConfig(env func(string) (string, bool)) {
 		return
 	}
 	d.cfg = &cfg
+	// The cache is added once AWS is configured (fetchSecrets).
+	d.src = secrets.NewPlatforms(nil, cfg.SecretIDs, cfg.SecretLiterals)
 	var sm, lit []string
-	for _, p := range cfg.Platforms() {
-		if cfg.Secrets[p].Ref.ID != "" {
-			sm = append(sm, p.String())
+	for _, p := range cfg.Served() {
+		if _, ok := cfg.SecretIDs[p]; ok {
+			sm = append(sm, p)
 		} else {
-			lit = append(lit, p.String())
+			lit = append(lit, p)
 		}
 	}
 	var parts []string
@@ -210,8 +214,8 @@ func (d *doctor) platformsToCall() []platform.Platform {
 	if d.opts.platform != 0 {
 		return []platform.Platform{d.opts.platform}
 	}
-	if d.cfg == nil {
+	if d.src == nil {
 		return nil
 	}
-	return d.cfg.Platforms()
+	return d.src.Served()
 }

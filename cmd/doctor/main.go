@@ -1,9 +1,11 @@
 // Command doctor answers the two questions an operator of this service asks
-// most (SPEC §10): "why does Intercom say 401?" (or 400, or 403) and "does
-// my deployed stack work?". It reads the function's own configuration (config.Load, the same
-// environment variables), fetches each platform's secret with the function's
-// own Secrets Manager client and cache, and signs with the function's own
-// code (shared/signing), so that what it proves holds for the function.
+// most (README, "Troubleshooting Intercom's 400, 401 and 403"): "why does
+// Intercom say 401?" (or 400, or 403) and "does my deployed stack work?".
+// It reads the function's own configuration (config.Load, the same
+// environment variables), fetches each platform's secret with the
+// function's own Secrets Manager client and cache, and signs with the
+// function's own code (shared/signing), so that what it proves holds for
+// the function.
 //
 //	# which mistake made this hash fail?
 //	make doctor ARGS='-platform ios -user-id u-123 -hash 0e86805cbabd1549...'

@@ -49,7 +49,7 @@ func fingerprint(secret []byte) string {
 // fetchSecrets fetches every configured platform's secret, in parallel, and
 // adds one check per platform.
 func (d *doctor) fetchSecrets(ctx context.Context) {
-	src := d.cfg.PlatformSecrets(nil) // the cache is added once AWS is configured
+	src := d.src
 	var awsErr error
 	if len(src.Refs) > 0 {
 		var awsCfg aws.Config
@@ -63,7 +63,7 @@ func (d *doctor) fetchSecrets(ctx context.Context) {
 		}
 	}
 
-	ps := d.cfg.Platforms()
+	ps := src.Served()
 	d.keys = make([]*key, len(ps))
 	took := make([]time.Duration, len(ps))
 	var wg sync.WaitGroup

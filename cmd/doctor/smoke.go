@@ -24,7 +24,7 @@ import (
 	"github.com/intercom-identity/userhash/shared/signing"
 )
 
-// answer is the API's 200 body (SPEC §3).
+// answer is the API's 200 body (README, "The API").
 type answer struct {
 	Platform  string `json:"platform"`
 	UserID    string `json:"user_id"`

@@ -272,7 +272,7 @@ func TestBadInputJWTMode(t *testing.T) {
 		{name: "claims with sub null and no email", header: bearer(iss.Sign(t, claims(func(c map[string]any) { c["sub"] = nil; delete(c, "email") }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
 		{name: "claims with sub and email empty", header: bearer(iss.Sign(t, claims(func(c map[string]any) { c["sub"] = ""; c["email"] = "" }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
 		{name: "claims with email null and no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email"] = nil }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
-		// Someone else's email in a token that does not prove it (SPEC §3):
+		// Someone else's email in a token that does not prove it:
 		// without a user_id, never a hash of that email.
 		{name: "unverified email (JSON false), no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = false }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},
 		{name: "unverified email (string false), no sub", header: bearer(iss.Sign(t, claims(func(c map[string]any) { delete(c, "sub"); c["email_verified"] = "false" }))), body: `{"platform": "ios"}`, status: 403, code: "unidentified_user"},

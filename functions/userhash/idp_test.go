@@ -28,9 +28,11 @@ import (
 	"github.com/intercom-identity/userhash/internal/eventstest"
 	"github.com/intercom-identity/userhash/internal/oidctest"
 	"github.com/intercom-identity/userhash/internal/testenv"
+	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/oidc"
+	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
 const (
@@ -340,7 +342,12 @@ func lambdaHandler(t *testing.T, env map[string]string) *httpapi.Handler {
 	if err != nil {
 		t.Fatalf("the recipe's settings do not load: %v", err)
 	}
-	return httpapi.New(cfg.PlatformSecrets(nil), cfg.Platforms(), httpapi.WithClaims(cfg.Claims), httpapi.WithUserJWTTTL(cfg.UserJWTTTL))
+	claims, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.IssuerVerifiesEmails, cfg.Claims.Attributes)
+	if err != nil {
+		t.Fatalf("the recipe's claim settings: %v", err)
+	}
+	src := secrets.NewPlatforms(nil, cfg.SecretIDs, cfg.SecretLiterals)
+	return httpapi.New(src, src.Served(), httpapi.WithClaims(claims), httpapi.WithUserJWTTTL(cfg.UserJWTTTL))
 }
 
 // checkIdentity holds an answer to what the recipe promises for tok.

@@ -21,7 +21,6 @@ import (
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/localserver"
 	"github.com/intercom-identity/userhash/shared/oidc"
-	"github.com/intercom-identity/userhash/shared/platform"
 )
 
 // serveLocal serves h on LISTEN_ADDR until ctx is done.
@@ -45,10 +44,11 @@ func serveLocal(ctx context.Context, cfg config.Config, h *httpapi.Handler, logg
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR: %w", err)
 	}
-	if literalSecrets(cfg) {
+	if len(cfg.SecretLiterals) > 0 {
+		// Demo or local-testing values, never a real workspace's.
 		logger.Warn("DEMO MODE: secrets come from literal *_SECRET variables, for local runs only; never use demo values with a real Intercom workspace")
 	}
-	logger.Info("listening", "url", "http://"+l.Addr().String()+httpapi.Path, "mode", string(cfg.Mode), "platforms", names(cfg.Platforms()))
+	logger.Info("listening", "url", "http://"+l.Addr().String()+httpapi.Path, "mode", string(cfg.Mode), "platforms", cfg.Served())
 	return localserver.Serve(ctx, l, localserver.New(h.Handle, srvOpts...))
 }
 
@@ -64,23 +64,4 @@ func usersFile(cfg config.Config) (httpapi.PasswordChecker, error) {
 		return nil, fmt.Errorf("USERS_FILE: %s: %w", cfg.UsersFile, err)
 	}
 	return users, nil
-}
-
-// literalSecrets reports whether any secret is a literal value: demo or
-// local-testing values, never a real workspace's.
-func literalSecrets(cfg config.Config) bool {
-	for _, s := range cfg.Secrets {
-		if s.Literal != nil {
-			return true
-		}
-	}
-	return false
-}
-
-func names(ps []platform.Platform) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
-	}
-	return out
 }

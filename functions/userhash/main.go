@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/awsenv"
 	"github.com/intercom-identity/userhash/shared/cognito"
 	"github.com/intercom-identity/userhash/shared/config"
@@ -36,11 +37,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	awsEnv, err := awsenv.ReadEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	claims, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.IssuerVerifiesEmails, cfg.Claims.Attributes)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	awsCfg, err := loadAWS(ctx, cfg)
+	awsCfg, err := loadAWS(ctx, cfg, awsEnv)
 	if err != nil {
 		return err
 	}
@@ -61,30 +70,35 @@ func run() error {
 			secrets.WithMaxStale(cfg.SecretMaxStale),
 			secrets.WithLogger(logger),
 			secrets.WithObserver(rec.SecretEvent))
-		// Warm the cache in parallel now, during init; a failure is logged
-		// and retried on the first request instead of failing the start.
-		cache.Prefetch(ctx, secretRefs(cfg)...)
 	}
+	src := secrets.NewPlatforms(cache, cfg.SecretIDs, cfg.SecretLiterals)
+	var clientSecret []secrets.Ref
+	if cfg.CognitoClientSecretID != "" {
+		clientSecret = append(clientSecret, secrets.RefOf(cfg.CognitoClientSecretID))
+	}
+	// Warm the cache now, during init, in one call; a failure is logged
+	// and retried on the first request instead of failing the start.
+	src.Prefetch(ctx, clientSecret...)
 	opts := []httpapi.Option{
-		httpapi.WithClaims(cfg.Claims),
+		httpapi.WithClaims(claims),
 		httpapi.WithUserJWTTTL(cfg.UserJWTTTL),
 		httpapi.WithLogger(logger),
 		httpapi.WithObserver(rec.Request),
 	}
 	if cfg.Mode == config.ModePassword {
-		checker, err := passwordChecker(cfg, awsCfg, cache)
+		checker, err := passwordChecker(cfg, claims, awsCfg, cache, clientSecret)
 		if err != nil {
 			return err
 		}
 		opts = append(opts, httpapi.WithPasswords(checker))
 	}
-	h := httpapi.New(cfg.PlatformSecrets(cache), cfg.Platforms(), opts...)
+	h := httpapi.New(src, src.Served(), opts...)
 
 	if cfg.InLambda {
 		// The first request runs at the memory size's share of a CPU: do
 		// its first-use work now, during init, with a made-up request whose
 		// log line and metrics go nowhere.
-		httpapi.WarmUp(httpapi.WithClaims(cfg.Claims), httpapi.WithUserJWTTTL(cfg.UserJWTTTL),
+		httpapi.WarmUp(httpapi.WithClaims(claims), httpapi.WithUserJWTTTL(cfg.UserJWTTTL),
 			httpapi.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: cfg.LogLevel}))),
 			httpapi.WithObserver(metrics.New(io.Discard, metrics.WithFunctionName(cfg.FunctionName)).Request))
 		lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
@@ -97,34 +111,21 @@ func run() error {
 // loadAWS builds the AWS configuration once per execution environment,
 // and only when something needs AWS: a local run on literal secrets and the
 // users file needs no credentials and no region.
-func loadAWS(ctx context.Context, cfg config.Config) (awsenv.Config, error) {
+func loadAWS(ctx context.Context, cfg config.Config, env awsenv.Env) (awsenv.Config, error) {
 	if !cfg.UsesSecretsManager() && !cfg.UsesCognito() {
 		return awsenv.Config{}, nil
 	}
-	return awsenv.Load(ctx, cfg.AWS)
-}
-
-// secretRefs lists every Secrets Manager secret the configuration names.
-func secretRefs(cfg config.Config) []secrets.Ref {
-	var refs []secrets.Ref
-	for _, s := range cfg.Secrets {
-		if s.Ref.ID != "" {
-			refs = append(refs, s.Ref)
-		}
-	}
-	if cfg.CognitoClientSecret.ID != "" {
-		refs = append(refs, cfg.CognitoClientSecret)
-	}
-	return refs
+	return awsenv.Load(ctx, env)
 }
 
 // passwordChecker signs users in with Cognito when COGNITO_CLIENT_ID is
-// set, and against the local users file otherwise.
-func passwordChecker(cfg config.Config, awsCfg awsenv.Config, cache *secrets.Cache) (httpapi.PasswordChecker, error) {
+// set (with the app client's secret, if any), and against the local users
+// file otherwise.
+func passwordChecker(cfg config.Config, claims auth.ClaimMapping, awsCfg awsenv.Config, cache *secrets.Cache, clientSecret []secrets.Ref) (httpapi.PasswordChecker, error) {
 	if cfg.UsesCognito() {
-		opts := []cognito.Option{cognito.WithClaimMapping(cfg.Claims)}
-		if cfg.CognitoClientSecret.ID != "" {
-			opts = append(opts, cognito.WithClientSecret(cache, cfg.CognitoClientSecret))
+		opts := []cognito.Option{cognito.WithClaimMapping(claims)}
+		for _, ref := range clientSecret {
+			opts = append(opts, cognito.WithClientSecret(cache, ref))
 		}
 		return cognito.New(cognito.NewClient(awsCfg.Cognito()), cfg.CognitoClientID, opts...), nil
 	}

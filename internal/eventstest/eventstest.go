@@ -71,7 +71,7 @@ var Outcomes = map[string]Outcome{
 		Gateway: &GatewayAnswer{404, `{"message":"Not Found"}`, "the stack has no route for GET /v1/intercom/user-hash, only for POST"}},
 	"password-signin.json": {Password: true, Status: 200, Platform: "android", UserID: "u-alice-1001", Email: "alice@example.com", HashOver: "u-alice-1001"},
 
-	// Only a verified email counts (SPEC §3): email_verified "false" or
+	// Only a verified email counts: email_verified "false" or
 	// missing makes the email unknown: not returned, not in the JWT, not
 	// hashed, so a token without a user_id is then anonymous.
 	"email-unverified.json":                  {Status: 200, Platform: "ios", UserID: "u-123", HashOver: "u-123", Attributes: map[string]string{"name": "Alice Example"}},

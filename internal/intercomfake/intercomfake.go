@@ -1,5 +1,5 @@
 // Package intercomfake is Intercom's identity-verification secrets API
-// (SPEC §9, REST API version "Preview") as an httptest server, for tests of
+// (REST API version "Preview") as an httptest server, for tests of
 // the rotation function and of everything that signs with its secrets. It
 // is written from Intercom's API description, apart from the client in
 // shared/intercom, so that a mistake the two shared could not pass.

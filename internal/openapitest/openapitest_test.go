@@ -205,7 +205,7 @@ func TestHandlerAnswers(t *testing.T) {
 	spec := openapitest.Load(t)
 	good := fakeSecrets(func(platform.Platform) ([]byte, error) { return []byte("s"), nil })
 	down := fakeSecrets(func(platform.Platform) ([]byte, error) {
-		return nil, &secrets.UnavailableError{SecretID: "x", Reason: "throttled", RetryAfter: 7 * time.Second, Err: errors.New("throttled")}
+		return nil, &secrets.UnavailableError{SecretID: "x", Reason: "throttled", Wait: 7 * time.Second, Err: errors.New("throttled")}
 	})
 	user := func(id auth.Identity, err error) httpapi.Option {
 		return httpapi.WithPasswords(fakePasswords(func() (auth.Identity, error) { return id, err }))

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/intercom-identity/userhash/internal/envvars"
 	"github.com/intercom-identity/userhash/internal/testenv"
-	"github.com/intercom-identity/userhash/shared/config"
 )
 
 func TestMakeInvokeRIE(t *testing.T) {
@@ -72,6 +72,6 @@ func TestMakeInvokeRIE(t *testing.T) {
 func buildEnv() []string {
 	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
-		return strings.HasPrefix(name, "AWS_") || slices.Contains(config.Variables(), name) || name == "EVENT" || name == "RIE_TASK"
+		return strings.HasPrefix(name, "AWS_") || slices.Contains(envvars.UserHash(), name) || name == "EVENT" || name == "RIE_TASK"
 	})
 }

@@ -6,8 +6,9 @@
 //	id := m.Identity(claims)        // auth.Identity{UserID: claims["sub"], Email: claims["email"]}
 //	// id.Email is "" unless claims["email_verified"] is "true"
 //
-//	attrs, err := auth.ParseAttributes("name=name,plan=custom:plan") // USER_JWT_ATTRIBUTES
-//	m.Attributes = attrs // id.Attributes: {"name": claims["name"], "plan": claims["custom:plan"]}
+//	// USER_ID_CLAIM, EMAIL_CLAIM, EMAIL_VERIFIED_CLAIM, USER_JWT_ATTRIBUTES as config reads them:
+//	m, err := auth.NewClaimMapping("sub", "email", "email_verified", false, "name=name,plan=custom:plan")
+//	// m.Identity(claims).Attributes: {"name": claims["name"], "plan": claims["custom:plan"]}
 //
 //	users, err := auth.LoadUsersFile(r) // password mode on the local server
 //	id, err := users.SignIn(ctx, "alice", "correct horse")
@@ -54,14 +55,17 @@ var (
 )
 
 // TryLaterError is a sign-in the identity provider turned down for now.
-// errors.Is sees its Reason, ErrThrottled or ErrUnavailable; RetryAfter is
-// how long the client should wait before it tries again. Err, for the log,
+// errors.Is sees its Reason, ErrThrottled or ErrUnavailable; Wait is how
+// long the client should wait before it tries again. Err, for the log,
 // never holds a credential.
 type TryLaterError struct {
-	Reason     error
-	RetryAfter time.Duration
-	Err        error
+	Reason error
+	Wait   time.Duration
+	Err    error
 }
+
+// RetryAfter is how long the client should wait before it tries again.
+func (e *TryLaterError) RetryAfter() time.Duration { return e.Wait }
 
 func (e *TryLaterError) Error() string {
 	if e.Err == nil {
@@ -116,6 +120,18 @@ type ClaimMapping struct {
 // DefaultClaimMapping returns the mapping when nothing is configured.
 func DefaultClaimMapping() ClaimMapping {
 	return ClaimMapping{UserID: "sub", Email: "email", EmailVerified: DefaultEmailVerifiedClaim}
+}
+
+// NewClaimMapping builds the mapping from the claim settings as config
+// reads them, the fields of the same names and attributes, which is
+// USER_JWT_ATTRIBUTES as written. Its error, for attributes ParseAttributes
+// refuses, names that variable.
+func NewClaimMapping(userID, email, emailVerified string, issuerVerifiesEmails bool, attributes string) (ClaimMapping, error) {
+	attrs, err := ParseAttributes(attributes)
+	if err != nil {
+		return ClaimMapping{}, fmt.Errorf("USER_JWT_ATTRIBUTES: %v", err)
+	}
+	return ClaimMapping{UserID: userID, Email: email, EmailVerified: emailVerified, IssuerVerifiesEmails: issuerVerifiesEmails, Attributes: attrs}, nil
 }
 
 // Identity returns the identity the claims carry, claims as API Gateway

@@ -12,7 +12,8 @@ import (
 	"github.com/intercom-identity/userhash/shared/auth"
 )
 
-// TestClaimMapping holds the mapping to SPEC §3: the identity is the
+// TestClaimMapping holds the mapping to the README's "Which claims are
+// proof": the identity is the
 // configured claims, and the email counts only when it is verified.
 func TestClaimMapping(t *testing.T) {
 	custom := auth.ClaimMapping{UserID: "custom:intercom_id", Email: "email"} // zero verification fields: the strict default

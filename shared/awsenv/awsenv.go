@@ -1,12 +1,12 @@
-// Package awsenv builds the AWS SDK configuration the functions' clients
-// are made from, out of the AWS variables config reads.
+// Package awsenv reads the AWS variables and builds from them the AWS SDK
+// configuration the functions' clients are made from.
 //
-//	cfg, err := config.Load(os.LookupEnv)
-//	aws, err := awsenv.Load(ctx, cfg.AWS)
+//	env, err := awsenv.ReadEnv(os.LookupEnv)
+//	aws, err := awsenv.Load(ctx, env)
 //	sm := secrets.NewClient(aws.SecretsManager())
 //	idp := cognito.NewClient(aws.Cognito())
 //
-// In the Lambda build (-tags lambda.norpc) Load is FromEnvironment: the
+// In the Lambda build (-tags lambda.norpc) Load is fromEnvironment: the
 // region, the execution role's credentials and the endpoint overrides,
 // exactly as Lambda and the README set them, with no file read and no
 // credential chain walked. That leaves the SDK's config package, and the
@@ -23,8 +23,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-
-	"github.com/intercom-identity/userhash/shared/config"
 )
 
 // Config is the AWS configuration of one process: what the SDK's clients
@@ -32,7 +30,7 @@ import (
 // aws.Config for one service's clients.
 type Config struct {
 	base aws.Config
-	env  config.AWS
+	env  Env
 }
 
 // SecretsManager is the configuration of a Secrets Manager client:
@@ -61,14 +59,14 @@ var (
 	errNoCredentials = errors.New("AWS_ACCESS_KEY_ID: not set, or AWS_SECRET_ACCESS_KEY is not; in Lambda they carry the execution role's credentials (with AWS_SESSION_TOKEN)")
 )
 
-// FromEnvironment builds the configuration from env alone, as the Lambda
+// fromEnvironment builds the configuration from env alone, as the Lambda
 // build does: env's region, its static credentials (the execution role's
 // temporary credentials, which Lambda sets for the life of the execution
 // environment), an HTTP client that trusts only the roots AWS endpoints
 // chain to (or those of AWS_CA_BUNDLE), and the SDK's defaults for the
 // rest. It refuses a missing region, missing credentials or an unusable
 // CA bundle with one line naming the variable.
-func FromEnvironment(env config.AWS) (Config, error) {
+func fromEnvironment(env Env) (Config, error) {
 	if env.Region == "" {
 		return Config{}, errNoRegion
 	}

@@ -26,7 +26,6 @@ import (
 	"github.com/intercom-identity/userhash/internal/awsfake"
 	"github.com/intercom-identity/userhash/shared/awsenv"
 	"github.com/intercom-identity/userhash/shared/cognito"
-	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
@@ -43,7 +42,7 @@ var builds = []struct {
 	load func(t *testing.T, env map[string]string) (awsenv.Config, error)
 }{
 	{"Lambda build (FromEnvironment)", func(t *testing.T, env map[string]string) (awsenv.Config, error) {
-		a, err := config.LoadAWS(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		a, err := awsenv.ReadEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 		if err != nil {
 			return awsenv.Config{}, err
 		}
@@ -54,7 +53,7 @@ var builds = []struct {
 		for k, v := range env {
 			t.Setenv(k, v)
 		}
-		a, err := config.LoadAWS(os.LookupEnv)
+		a, err := awsenv.ReadEnv(os.LookupEnv)
 		if err != nil {
 			return awsenv.Config{}, err
 		}

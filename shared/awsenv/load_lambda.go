@@ -7,12 +7,10 @@ package awsenv
 
 import (
 	"context"
-
-	"github.com/intercom-identity/userhash/shared/config"
 )
 
 // Load returns the AWS configuration: in this, the Lambda build,
-// FromEnvironment(env).
-func Load(_ context.Context, env config.AWS) (Config, error) {
-	return FromEnvironment(env)
+// fromEnvironment(env).
+func Load(_ context.Context, env Env) (Config, error) {
+	return fromEnvironment(env)
 }

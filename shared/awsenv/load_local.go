@@ -10,16 +10,14 @@ import (
 	"fmt"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-
-	"github.com/intercom-identity/userhash/shared/config"
 )
 
 // Load returns the AWS configuration: in this, the local build, the SDK's
 // LoadDefaultConfig (which reads the environment and the shared config
 // files itself), with env's endpoint overrides, which are the SDK's own
 // reading of the same variables. It refuses a configuration with no
-// region. The Lambda build's Load is FromEnvironment.
-func Load(ctx context.Context, env config.AWS) (Config, error) {
+// region. The Lambda build's Load is fromEnvironment.
+func Load(ctx context.Context, env Env) (Config, error) {
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return Config{}, fmt.Errorf("AWS configuration: %w", err)

@@ -26,7 +26,6 @@ import (
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
 	"github.com/intercom-identity/userhash/shared/awsenv"
-	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
@@ -148,7 +147,7 @@ func TestUnusableAWSCABundleIsAStartError(t *testing.T) {
 		"a directory":        dir,
 	} {
 		t.Run(name, func(t *testing.T) {
-			a, err := config.LoadAWS(func(k string) (string, bool) {
+			a, err := awsenv.ReadEnv(func(k string) (string, bool) {
 				v, ok := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": roleKeyID, "AWS_SECRET_ACCESS_KEY": roleSecret, "AWS_CA_BUNDLE": path}[k]
 				return v, ok
 			})

@@ -3,7 +3,7 @@
 //
 //	client := cognito.NewClient(aws.Cognito()) // aws from awsenv.Load; two attempts at most, each bounded
 //	signIn := cognito.New(client, clientID, // COGNITO_CLIENT_ID
-//		cognito.WithClaimMapping(cfg.Claims),
+//		cognito.WithClaimMapping(claims), // auth.NewClaimMapping of the claim settings
 //		cognito.WithClientSecret(cache, ref)) // only if the app client has a secret
 //	id, err := signIn.SignIn(ctx, username, password)
 //
@@ -286,7 +286,7 @@ func mapError(err error, username, password string) error {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
 		if unavailable(err) {
-			return &auth.TryLaterError{Reason: auth.ErrUnavailable, RetryAfter: RetryAfterUnavailable, Err: newProviderError(err, username, password)}
+			return &auth.TryLaterError{Reason: auth.ErrUnavailable, Wait: RetryAfterUnavailable, Err: newProviderError(err, username, password)}
 		}
 		return newProviderError(err, username, password)
 	}
@@ -295,7 +295,7 @@ func mapError(err error, username, password string) error {
 		msg := strings.ToLower(apiErr.ErrorMessage())
 		switch {
 		case strings.Contains(msg, "password attempts exceeded"):
-			return &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: RetryAfterLockout, Err: errors.New("cognito: NotAuthorizedException: password attempts exceeded (the account is locked for now)")}
+			return &auth.TryLaterError{Reason: auth.ErrThrottled, Wait: RetryAfterLockout, Err: errors.New("cognito: NotAuthorizedException: password attempts exceeded (the account is locked for now)")}
 		case strings.Contains(msg, "secret"):
 			return newProviderError(err, username, password)
 		}
@@ -303,18 +303,18 @@ func mapError(err error, username, password string) error {
 	case "UserNotFoundException":
 		return auth.ErrUnauthenticated
 	case "TooManyFailedAttemptsException":
-		return &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: RetryAfterLockout, Err: fmt.Errorf("cognito: %s", code)}
+		return &auth.TryLaterError{Reason: auth.ErrThrottled, Wait: RetryAfterLockout, Err: fmt.Errorf("cognito: %s", code)}
 	case "TooManyRequestsException", "LimitExceededException":
-		return &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: RetryAfterThrottle, Err: fmt.Errorf("cognito: %s", code)}
+		return &auth.TryLaterError{Reason: auth.ErrThrottled, Wait: RetryAfterThrottle, Err: fmt.Errorf("cognito: %s", code)}
 	case "UserNotConfirmedException", "PasswordResetRequiredException":
 		return fmt.Errorf("cognito: %s: %w", code, auth.ErrUnauthenticated)
 	}
 	if unavailable(err) {
-		return &auth.TryLaterError{Reason: auth.ErrUnavailable, RetryAfter: RetryAfterUnavailable, Err: newProviderError(err, username, password)}
+		return &auth.TryLaterError{Reason: auth.ErrUnavailable, Wait: RetryAfterUnavailable, Err: newProviderError(err, username, password)}
 	}
 	var resp *awshttp.ResponseError
 	if errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusTooManyRequests {
-		return &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: RetryAfterThrottle, Err: newProviderError(err, username, password)}
+		return &auth.TryLaterError{Reason: auth.ErrThrottled, Wait: RetryAfterThrottle, Err: newProviderError(err, username, password)}
 	}
 	return newProviderError(err, username, password)
 }

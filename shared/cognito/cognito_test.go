@@ -181,7 +181,7 @@ func TestSignInFailures(t *testing.T) {
 				t.Errorf("InitiateAuth calls: got %d, want %d", got, tt.want.calls)
 			}
 			var later *auth.TryLaterError
-			if errors.As(err, &later) != (tt.want.retryAfter != 0) || later != nil && later.RetryAfter != tt.want.retryAfter {
+			if errors.As(err, &later) != (tt.want.retryAfter != 0) || later != nil && later.Wait != tt.want.retryAfter {
 				t.Errorf("SignIn: got %#v, want a *auth.TryLaterError only if a Retry-After of %v is due", err, tt.want.retryAfter)
 			}
 			if err != nil && (tt.username != "" && strings.Contains(err.Error(), tt.username) || tt.password != "" && strings.Contains(err.Error(), tt.password)) {

@@ -1,12 +1,14 @@
 // Package config reads the product's configuration from the environment, in
-// one place, and checks it before anything starts. Every other package gets
-// plain values from the Config it returns.
+// one place, and checks it before anything starts. It only turns the
+// environment into plain values (strings, durations, flags); main builds
+// the adapters from them. The AWS variables are shared/awsenv's.
 //
 //	cfg, err := config.Load(os.LookupEnv)
 //	if err != nil {
 //		// err is one line naming the variable, e.g.
 //		// "SECRET_CACHE_TTL: "5x" is not a duration (like 5m or 30s)"
 //	}
+//	src := secrets.NewPlatforms(cache, cfg.SecretIDs, cfg.SecretLiterals)
 package config
 
 import (
@@ -16,10 +18,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/intercom-identity/userhash/shared/auth"
-	"github.com/intercom-identity/userhash/shared/platform"
-	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
 // Mode is how callers prove who they are.
@@ -36,11 +34,19 @@ const (
 // secrets: with a *_SECRET_ID set, USERS_FILE must be given.
 const DefaultUsersFile = "demo/users.json"
 
-// PlatformSecret is where one platform's secret comes from: a literal value
-// (local runs only) or a Secrets Manager reference. Exactly one is set.
-type PlatformSecret struct {
-	Literal []byte
-	Ref     secrets.Ref
+// Platforms are the platforms' names, in the order they are listed to
+// users; each one's variables start with its name in upper case (IOS_SECRET_ID).
+var Platforms = []string{"ios", "android", "web"}
+
+// Claims names the token claims the identity comes from.
+type Claims struct {
+	UserID        string // USER_ID_CLAIM, default sub
+	Email         string // EMAIL_CLAIM, default email
+	EmailVerified string // EMAIL_VERIFIED_CLAIM, default email_verified
+	// IssuerVerifiesEmails: EMAIL_VERIFIED_CLAIM is set and empty, which
+	// declares that the issuer only issues verified emails.
+	IssuerVerifiesEmails bool
+	Attributes           string // USER_JWT_ATTRIBUTES as written: attr=claim pairs, "" for none
 }
 
 // Config is the whole configuration.
@@ -49,17 +55,20 @@ type Config struct {
 	FunctionName string // AWS_LAMBDA_FUNCTION_NAME, which Lambda sets; the metrics' dimension
 	Mode         Mode
 
-	// Secrets holds an entry for each platform that has a secret; a
-	// platform without one is unsupported.
-	Secrets        map[platform.Platform]PlatformSecret
+	// Each platform's secret, by its name in Platforms: a Secrets Manager
+	// secret (*_SECRET_ID: an ID, or ID#key for a field of a JSON secret)
+	// or a literal value (*_SECRET, local runs only). A platform in
+	// neither is unsupported; none is in both.
+	SecretIDs      map[string]string
+	SecretLiterals map[string]string
 	SecretCacheTTL time.Duration
 	SecretMaxStale time.Duration
 
-	Claims auth.ClaimMapping
+	Claims Claims
 
-	CognitoClientID     string
-	CognitoClientSecret secrets.Ref // COGNITO_CLIENT_SECRET_ID; the zero Ref when the app client has no secret
-	UsersFile           string      // USERS_FILE, or DefaultUsersFile where that is allowed; "" where no users file is read
+	CognitoClientID       string
+	CognitoClientSecretID string // COGNITO_CLIENT_SECRET_ID, ID or ID#key; "" when the app client has no secret
+	UsersFile             string // USERS_FILE, or DefaultUsersFile where that is allowed; "" where no users file is read
 
 	UserJWTTTL time.Duration // 0: issue no JWT
 
@@ -69,37 +78,11 @@ type Config struct {
 	ListenAddr     string
 	AllowedOrigins []string // local server only; in AWS the gateway does CORS
 	LogLevel       slog.Level
-
-	AWS AWS // the region, credentials and endpoints for the AWS clients
 }
 
 // UsesSecretsManager reports whether any secret is read from Secrets Manager.
 func (c Config) UsesSecretsManager() bool {
-	if c.CognitoClientSecret.ID != "" {
-		return true
-	}
-	for _, s := range c.Secrets {
-		if s.Ref.ID != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// PlatformSecrets returns the source of each platform's secret: cache for
-// a platform configured with *_SECRET_ID, its literal value for one with
-// *_SECRET (local runs). The function and the doctor read secrets through
-// the same source.
-func (c Config) PlatformSecrets(cache *secrets.Cache) *secrets.Platforms {
-	src := &secrets.Platforms{Cache: cache, Refs: map[platform.Platform]secrets.Ref{}, Static: secrets.Static{}}
-	for p, s := range c.Secrets {
-		if s.Ref.ID != "" {
-			src.Refs[p] = s.Ref
-		} else {
-			src.Static[p] = s.Literal
-		}
-	}
-	return src
+	return c.CognitoClientSecretID != "" || len(c.SecretIDs) > 0
 }
 
 // UsesCognito reports whether password sign-in goes to a Cognito user pool.
@@ -107,11 +90,13 @@ func (c Config) UsesCognito() bool {
 	return c.Mode == ModePassword && c.CognitoClientID != ""
 }
 
-// Platforms lists the platforms that have a secret, in platform.All order.
-func (c Config) Platforms() []platform.Platform {
-	var ps []platform.Platform
-	for _, p := range platform.All() {
-		if _, ok := c.Secrets[p]; ok {
+// Served lists the platforms that have a secret, in Platforms order.
+func (c Config) Served() []string {
+	var ps []string
+	for _, p := range Platforms {
+		_, id := c.SecretIDs[p]
+		_, lit := c.SecretLiterals[p]
+		if id || lit {
 			ps = append(ps, p)
 		}
 	}
@@ -142,8 +127,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		InLambda:        env("AWS_LAMBDA_RUNTIME_API") != "",
 		FunctionName:    env("AWS_LAMBDA_FUNCTION_NAME"),
 		Mode:            Mode(strings.ToLower(or(env("AUTH_MODE"), string(ModeJWT)))),
-		Secrets:         map[platform.Platform]PlatformSecret{},
-		Claims:          auth.ClaimMapping{UserID: or(env("USER_ID_CLAIM"), "sub"), Email: or(env("EMAIL_CLAIM"), "email")},
+		SecretIDs:       map[string]string{},
+		SecretLiterals:  map[string]string{},
+		Claims:          Claims{UserID: or(env("USER_ID_CLAIM"), "sub"), Email: or(env("EMAIL_CLAIM"), "email")},
 		CognitoClientID: env("COGNITO_CLIENT_ID"),
 		UsersFile:       env("USERS_FILE"),
 		JWTIssuer:       env("JWT_ISSUER"),
@@ -174,13 +160,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if err := c.loadSecrets(lookup); err != nil {
 		return Config{}, err
 	}
-	if c.AWS, err = LoadAWS(lookup); err != nil {
-		return Config{}, err
-	}
 	if id := env("COGNITO_CLIENT_SECRET_ID"); id != "" {
-		if c.CognitoClientSecret, err = secrets.ParseRef(id); err != nil {
+		if _, _, err := ParseSecretID(id); err != nil {
 			return Config{}, fmt.Errorf("COGNITO_CLIENT_SECRET_ID: %v", err)
 		}
+		c.CognitoClientSecretID = id
 		if c.CognitoClientID == "" {
 			return Config{}, errors.New("COGNITO_CLIENT_SECRET_ID: set without COGNITO_CLIENT_ID")
 		}
@@ -212,8 +196,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 }
 
 func (c *Config) loadSecrets(lookup func(string) (string, bool)) error {
-	for _, p := range platform.All() {
-		litName, idName := p.EnvPrefix()+"_SECRET", p.EnvPrefix()+"_SECRET_ID"
+	for _, p := range Platforms {
+		litName, idName := strings.ToUpper(p)+"_SECRET", strings.ToUpper(p)+"_SECRET_ID"
 		lit, hasLit := lookup(litName)
 		id, hasID := lookup(idName)
 		hasLit, hasID = hasLit && lit != "", hasID && id != ""
@@ -223,16 +207,15 @@ func (c *Config) loadSecrets(lookup func(string) (string, bool)) error {
 		case hasLit && c.InLambda:
 			return fmt.Errorf("%s: literal secrets are for local runs only; inside Lambda put the secret in Secrets Manager and set %s", litName, idName)
 		case hasLit:
-			c.Secrets[p] = PlatformSecret{Literal: []byte(lit)}
+			c.SecretLiterals[p] = lit
 		case hasID:
-			ref, err := secrets.ParseRef(id)
-			if err != nil {
+			if _, _, err := ParseSecretID(id); err != nil {
 				return fmt.Errorf("%s: %v", idName, err)
 			}
-			c.Secrets[p] = PlatformSecret{Ref: ref}
+			c.SecretIDs[p] = id
 		}
 	}
-	if len(c.Secrets) == 0 {
+	if len(c.SecretIDs)+len(c.SecretLiterals) == 0 {
 		return errors.New("IOS_SECRET_ID: no platform has a secret; set at least one of IOS_SECRET_ID, ANDROID_SECRET_ID, WEB_SECRET_ID (or IOS_SECRET, ... for local runs)")
 	}
 	return nil
@@ -245,7 +228,7 @@ func (c *Config) loadSecrets(lookup func(string) (string, bool)) error {
 func (c *Config) loadClaims(lookup func(string) (string, bool)) error {
 	switch v, set := lookup("EMAIL_VERIFIED_CLAIM"); {
 	case !set:
-		c.Claims.EmailVerified = auth.DefaultEmailVerifiedClaim
+		c.Claims.EmailVerified = "email_verified"
 	case v == "":
 		c.Claims.IssuerVerifiesEmails = true
 	case v == c.Claims.Email || v == c.Claims.UserID:
@@ -253,15 +236,12 @@ func (c *Config) loadClaims(lookup func(string) (string, bool)) error {
 	default:
 		c.Claims.EmailVerified = v
 	}
+	// auth.NewClaimMapping parses the pairs, as main builds the mapping.
 	v, _ := lookup("USER_JWT_ATTRIBUTES")
-	attrs, err := auth.ParseAttributes(v)
-	if err != nil {
-		return fmt.Errorf("USER_JWT_ATTRIBUTES: %v", err)
-	}
-	if attrs != nil && c.UserJWTTTL == 0 {
+	if strings.TrimSpace(v) != "" && c.UserJWTTTL == 0 {
 		return errors.New("USER_JWT_ATTRIBUTES: set while USER_JWT_TTL=0 issues no JWT to sign them into")
 	}
-	c.Claims.Attributes = attrs
+	c.Claims.Attributes = v
 	return nil
 }
 
@@ -274,9 +254,9 @@ func (c *Config) usersFile() error {
 	if c.Mode != ModePassword || c.InLambda || c.CognitoClientID != "" || c.UsersFile != "" {
 		return nil
 	}
-	for _, p := range platform.All() {
-		if s, ok := c.Secrets[p]; ok && s.Ref.ID != "" {
-			return fmt.Errorf("USERS_FILE: password mode with %s_SECRET_ID reads a real secret, so it needs your own users file; the demo users' passwords are public", p.EnvPrefix())
+	for _, p := range Platforms {
+		if _, ok := c.SecretIDs[p]; ok {
+			return fmt.Errorf("USERS_FILE: password mode with %s_SECRET_ID reads a real secret, so it needs your own users file; the demo users' passwords are public", strings.ToUpper(p))
 		}
 	}
 	c.UsersFile = DefaultUsersFile
@@ -331,6 +311,23 @@ func logLevel(name, v string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("%s: %q is not a level; use debug, info, warn or error", name, v)
+}
+
+// ParseSecretID splits a Secrets Manager reference as the *_SECRET_ID
+// variables write it: "ID", or "ID#key" for the field key of a JSON
+// SecretString. Secret names and ARNs cannot contain '#', so the split is
+// unambiguous.
+func ParseSecretID(s string) (id, key string, err error) {
+	id, key, hasKey := strings.Cut(s, "#")
+	switch {
+	case id == "":
+		return "", "", errors.New("empty secret ID")
+	case hasKey && key == "":
+		return "", "", errors.New("empty key after '#'")
+	case strings.ContainsAny(id, " \t\r\n"):
+		return "", "", errors.New("secret ID contains white space")
+	}
+	return id, key, nil
 }
 
 func or(v, def string) string {

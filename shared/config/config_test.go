@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intercom-identity/userhash/internal/envvars"
 	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/platform"
@@ -24,8 +25,8 @@ func lookup(env map[string]string) func(string) (string, bool) {
 }
 
 // load runs config.Load over env and checks that every variable it read
-// is one config.Variables lists: these tests take Load down each of its
-// paths, so a variable read on a path that Variables does not reach fails
+// is one envvars.UserHash lists: these tests take Load down each of its
+// paths, so a variable read on a path that UserHash does not reach fails
 // here, whichever test reaches it.
 func load(t *testing.T, env map[string]string) (config.Config, error) {
 	t.Helper()
@@ -34,10 +35,10 @@ func load(t *testing.T, env map[string]string) (config.Config, error) {
 		asked = append(asked, name)
 		return lookup(env)(name)
 	})
-	listed := config.Variables()
+	listed := envvars.UserHash()
 	for _, name := range asked {
 		if !slices.Contains(listed, name) {
-			t.Errorf("Load read %s, which config.Variables does not list: add a configuration that reaches it to loadConfigurations", name)
+			t.Errorf("Load read %s, which envvars.UserHash does not list: add a configuration that reaches it to envvars.Configurations", name)
 		}
 	}
 	return c, err
@@ -53,8 +54,8 @@ func TestLoadDefaults(t *testing.T) {
 		c.ListenAddr != "127.0.0.1:3000" || c.UsersFile != config.DefaultUsersFile || c.InLambda {
 		t.Errorf("defaults = %+v", c)
 	}
-	if got := c.Platforms(); len(got) != 1 || got[0] != platform.Android {
-		t.Errorf("Platforms() = %v, want [android]", got)
+	if got := c.Served(); len(got) != 1 || got[0] != "android" {
+		t.Errorf("Served() = %v, want [android]", got)
 	}
 	if c.UsesSecretsManager() || c.UsesCognito() {
 		t.Error("literal secrets and the users file need no AWS")
@@ -76,12 +77,11 @@ func TestLoadSecretsManagerInLambda(t *testing.T) {
 	if !c.InLambda || c.Mode != config.ModeJWT || !c.UsesSecretsManager() || c.UserJWTTTL != 0 || c.SecretCacheTTL != 30*time.Second {
 		t.Errorf("config = %+v", c)
 	}
-	ios := c.Secrets[platform.IOS].Ref
-	if ios.ID != "arn:aws:secretsmanager:us-east-1:123456789012:secret:intercom-AbCdEf" || ios.Key != "ios" {
-		t.Errorf("IOS ref = %+v", ios)
+	if ios := c.SecretIDs["ios"]; ios != "arn:aws:secretsmanager:us-east-1:123456789012:secret:intercom-AbCdEf#ios" {
+		t.Errorf("IOS_SECRET_ID = %q", ios)
 	}
-	if web := c.Secrets[platform.Web].Ref; web.ID != "intercom/web" || web.Key != "" {
-		t.Errorf("WEB ref = %+v", web)
+	if web := c.SecretIDs["web"]; web != "intercom/web" {
+		t.Errorf("WEB_SECRET_ID = %q", web)
 	}
 	if c.Claims.UserID != "custom:intercom_id" {
 		t.Errorf("Claims = %+v", c.Claims)
@@ -189,84 +189,15 @@ func TestCognitoClientSecretIsParsedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (secrets.Ref{ID: "cognito/app", Key: "client_secret"}); c.CognitoClientSecret != want {
-		t.Errorf("CognitoClientSecret = %+v, want %+v", c.CognitoClientSecret, want)
+	if want := "cognito/app#client_secret"; c.CognitoClientSecretID != want {
+		t.Errorf("CognitoClientSecretID = %q, want %q", c.CognitoClientSecretID, want)
 	}
 	if !c.UsesSecretsManager() || !c.UsesCognito() {
 		t.Errorf("UsesSecretsManager() = %v, UsesCognito() = %v; want both", c.UsesSecretsManager(), c.UsesCognito())
 	}
 	c, err = load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "AUTH_MODE": "password", "IOS_SECRET_ID": "ios", "COGNITO_CLIENT_ID": "client"})
-	if err != nil || c.CognitoClientSecret != (secrets.Ref{}) {
-		t.Errorf("without COGNITO_CLIENT_SECRET_ID: %+v, %v; want the zero Ref", c.CognitoClientSecret, err)
-	}
-}
-
-func TestLoadAWS(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want config.AWS
-	}{
-		{name: "nothing set", env: map[string]string{}, want: config.AWS{}},
-		{
-			name: "what Lambda sets",
-			env: map[string]string{
-				"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1",
-				"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "role-secret", "AWS_SESSION_TOKEN": "role-token",
-			},
-			want: config.AWS{Region: "eu-west-1", AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "role-secret", SessionToken: "role-token"},
-		},
-		{name: "AWS_DEFAULT_REGION without AWS_REGION", env: map[string]string{"AWS_DEFAULT_REGION": "ap-south-1"}, want: config.AWS{Region: "ap-south-1"}},
-		{name: "AWS_REGION over AWS_DEFAULT_REGION", env: map[string]string{"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "ap-south-1"}, want: config.AWS{Region: "eu-west-3"}},
-		{
-			name: "AWS_ENDPOINT_URL for every service",
-			env:  map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:5000"},
-			want: config.AWS{SecretsManagerEndpoint: "http://127.0.0.1:5000", CognitoEndpoint: "http://127.0.0.1:5000"},
-		},
-		{
-			name: "a service's own endpoint over AWS_ENDPOINT_URL",
-			env: map[string]string{
-				"AWS_ENDPOINT_URL":                           "http://127.0.0.1:5000",
-				"AWS_ENDPOINT_URL_SECRETS_MANAGER":           "http://127.0.0.1:5001",
-				"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": "https://cognito.example",
-			},
-			want: config.AWS{SecretsManagerEndpoint: "http://127.0.0.1:5001", CognitoEndpoint: "https://cognito.example"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := config.LoadAWS(lookup(tt.env))
-			if err != nil || got != tt.want {
-				t.Errorf("LoadAWS() = %+v, %v; want %+v", got, err, tt.want)
-			}
-		})
-	}
-	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"} {
-		_, err := config.LoadAWS(lookup(map[string]string{name: "localhost:4566"}))
-		if err == nil || !strings.HasPrefix(err.Error(), name+": ") {
-			t.Errorf("%s=localhost:4566: err = %v, want a refusal naming %s", name, err, name)
-		}
-	}
-	// Load reads them too, for the wiring.
-	c, err := load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "ftp://x"})
-	if err == nil || !strings.HasPrefix(err.Error(), "AWS_ENDPOINT_URL: ") {
-		t.Errorf("Load with a bad AWS_ENDPOINT_URL: %+v, %v; want a refusal naming it", c.AWS, err)
-	}
-}
-
-func TestVariables(t *testing.T) {
-	got := config.Variables()
-	if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
-		t.Errorf("Variables() = %v, want sorted names, each once", got)
-	}
-	// Spot checks, one per path of Load: a variable of every mode and place.
-	for _, name := range []string{
-		"AUTH_MODE", "IOS_SECRET_ID", "WEB_SECRET", "COGNITO_CLIENT_SECRET_ID", "USERS_FILE",
-		"JWT_AUDIENCE", "AWS_LAMBDA_LOG_LEVEL", "AWS_LAMBDA_RUNTIME_API", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-	} {
-		if !slices.Contains(got, name) {
-			t.Errorf("Variables() has no %s: %v", name, got)
-		}
+	if err != nil || c.CognitoClientSecretID != "" {
+		t.Errorf("without COGNITO_CLIENT_SECRET_ID: %q, %v; want none", c.CognitoClientSecretID, err)
 	}
 }
 
@@ -287,16 +218,16 @@ func TestLoadEmailVerifiedClaim(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"}
 			maps.Copy(env, tt.env)
-			c, err := load(t, env)
+			m, err := claims(t, env)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Claims.EmailVerified != tt.wantClaim || c.Claims.IssuerVerifiesEmails != tt.wantTrusted {
-				t.Errorf("Claims = %+v, want EmailVerified %q, IssuerVerifiesEmails %v", c.Claims, tt.wantClaim, tt.wantTrusted)
+			if m.EmailVerified != tt.wantClaim || m.IssuerVerifiesEmails != tt.wantTrusted {
+				t.Errorf("Claims = %+v, want EmailVerified %q, IssuerVerifiesEmails %v", m, tt.wantClaim, tt.wantTrusted)
 			}
 			// The rule, end to end: an unverified email is unknown unless
 			// the issuer is trusted with its emails.
-			id := c.Claims.Identity(map[string]string{"sub": "u", "email": "e@x", "email_verified": "false"})
+			id := m.Identity(map[string]string{"sub": "u", "email": "e@x", "email_verified": "false"})
 			if (id.Email != "") != tt.wantTrusted {
 				t.Errorf("email of an unverified token = %q, want it only when the issuer is trusted", id.Email)
 			}
@@ -334,18 +265,28 @@ func TestUsersFile(t *testing.T) {
 	}
 }
 
+// claims loads env and builds the claim mapping from it, as main does.
+func claims(t *testing.T, env map[string]string) (auth.ClaimMapping, error) {
+	t.Helper()
+	c, err := load(t, env)
+	if err != nil {
+		return auth.ClaimMapping{}, err
+	}
+	return auth.NewClaimMapping(c.Claims.UserID, c.Claims.Email, c.Claims.EmailVerified, c.Claims.IssuerVerifiesEmails, c.Claims.Attributes)
+}
+
 func TestLoadUserJWTAttributes(t *testing.T) {
-	c, err := load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USER_JWT_ATTRIBUTES": "name=name, plan=custom:plan"})
+	m, err := claims(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USER_JWT_ATTRIBUTES": "name=name, plan=custom:plan"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []auth.Attribute{{Name: "name", Claim: "name"}, {Name: "plan", Claim: "custom:plan"}}
-	if !slices.Equal(c.Claims.Attributes, want) {
-		t.Errorf("Attributes = %v, want %v", c.Claims.Attributes, want)
+	if !slices.Equal(m.Attributes, want) {
+		t.Errorf("Attributes = %v, want %v", m.Attributes, want)
 	}
-	c, err = load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"})
-	if err != nil || c.Claims.Attributes != nil {
-		t.Errorf("unset: Attributes = %v, %v; want none", c.Claims.Attributes, err)
+	m, err = claims(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x"})
+	if err != nil || m.Attributes != nil {
+		t.Errorf("unset: Attributes = %v, %v; want none", m.Attributes, err)
 	}
 }
 
@@ -370,9 +311,9 @@ func TestLoadRejectsClaimSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := load(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "s3cr3t-value", tt.variable: tt.value})
+			_, err := claims(t, map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "s3cr3t-value", tt.variable: tt.value})
 			if err == nil {
-				t.Fatalf("%s=%q: Load() error = nil, want a refusal", tt.variable, tt.value)
+				t.Fatalf("%s=%q: error = nil, want a refusal", tt.variable, tt.value)
 			}
 			if msg := err.Error(); !strings.HasPrefix(msg, tt.variable+": ") || strings.Contains(msg, "\n") || strings.Contains(msg, "s3cr3t-value") {
 				t.Errorf("error = %q, want one line starting with %s", msg, tt.variable)
@@ -395,7 +336,7 @@ func TestPlatformSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := c.PlatformSecrets(nil)
+	src := secrets.NewPlatforms(nil, c.SecretIDs, c.SecretLiterals)
 	if got := string(src.Static[platform.IOS]); got != "local-ios" {
 		t.Errorf("iOS literal = %q, want local-ios", got)
 	}
@@ -404,5 +345,57 @@ func TestPlatformSecrets(t *testing.T) {
 	}
 	if _, err := src.PlatformSecret(context.Background(), platform.Web); !errors.Is(err, secrets.ErrNotConfigured) {
 		t.Errorf("web: error = %v, want ErrNotConfigured", err)
+	}
+}
+
+// TestPlatformsArePlatformAll holds config's list of platforms, which names
+// the variables, to the platforms the product serves.
+func TestPlatformsArePlatformAll(t *testing.T) {
+	var want []string
+	for _, p := range platform.All() {
+		want = append(want, p.String())
+		if !slices.Contains(config.Platforms, strings.ToLower(p.EnvPrefix())) {
+			t.Errorf("%s_SECRET_ID: config reads no such variable", p.EnvPrefix())
+		}
+	}
+	if !slices.Equal(config.Platforms, want) {
+		t.Errorf("config.Platforms = %v, want %v", config.Platforms, want)
+	}
+	if m := auth.DefaultClaimMapping(); m.EmailVerified != "email_verified" {
+		t.Errorf("auth's default email_verified claim is %q, config's email_verified", m.EmailVerified)
+	}
+}
+
+func TestParseSecretID(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		id, key string
+		wantErr bool
+	}{
+		{name: "name", in: "prod/intercom", id: "prod/intercom"},
+		{name: "name and key", in: "prod/intercom#ios", id: "prod/intercom", key: "ios"},
+		{name: "ARN and key", in: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/intercom-AbCdEf#web",
+			id: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/intercom-AbCdEf", key: "web"},
+		{name: "key may hold '#'", in: "s#a#b", id: "s", key: "a#b"},
+		{name: "empty", in: "", wantErr: true},
+		{name: "empty ID", in: "#ios", wantErr: true},
+		{name: "empty key", in: "s#", wantErr: true},
+		{name: "white space", in: "prod intercom", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, key, err := config.ParseSecretID(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ParseSecretID(%q) error = %v, want error: %v", tt.in, err, tt.wantErr)
+			}
+			if id != tt.id || key != tt.key {
+				t.Errorf("ParseSecretID(%q) = %q, %q; want %q, %q", tt.in, id, key, tt.id, tt.key)
+			}
+			// secrets.RefOf reads what ParseSecretID accepts the same way.
+			if ref := secrets.RefOf(tt.in); !tt.wantErr && (ref.ID != id || ref.Key != key || ref.String() != tt.in) {
+				t.Errorf("secrets.RefOf(%q) = %+v, String %q", tt.in, ref, ref.String())
+			}
+		})
 	}
 }

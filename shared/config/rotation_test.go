@@ -6,9 +6,6 @@ import (
 	"testing"
 
 	"github.com/intercom-identity/userhash/shared/config"
-	"github.com/intercom-identity/userhash/shared/intercom"
-	"github.com/intercom-identity/userhash/shared/platform"
-	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
 const (
@@ -30,22 +27,15 @@ func TestLoadRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[platform.Platform]string{platform.IOS: iosARN, platform.Web: webARN}
-	if len(c.SecretIDs) != len(want) || c.SecretIDs[platform.IOS] != iosARN || c.SecretIDs[platform.Web] != webARN {
+	want := map[string]string{"ios": iosARN, "web": webARN}
+	if len(c.SecretIDs) != len(want) || c.SecretIDs["ios"] != iosARN || c.SecretIDs["web"] != webARN {
 		t.Errorf("SecretIDs = %v, want %v", c.SecretIDs, want)
 	}
-	if c.IntercomToken != (secrets.Ref{ID: tokenARN, Key: "token"}) {
-		t.Errorf("IntercomToken = %+v", c.IntercomToken)
+	if c.IntercomTokenSecretID != tokenARN+"#token" {
+		t.Errorf("IntercomTokenSecretID = %q", c.IntercomTokenSecretID)
 	}
-	if c.IntercomAPIURL != intercom.DefaultBaseURL || !c.InLambda || c.FunctionName != "RotateSecretFunction" || c.LogLevel != slog.LevelDebug {
+	if c.IntercomAPIURL != "" || !c.InLambda || c.FunctionName != "RotateSecretFunction" || c.LogLevel != slog.LevelDebug {
 		t.Errorf("config = %+v", c)
-	}
-
-	eu, err := config.LoadRotation(lookup(map[string]string{
-		"IOS_SECRET_ID": iosARN, "INTERCOM_TOKEN_SECRET_ID": tokenARN, "INTERCOM_API_URL": "https://api.eu.intercom.io/",
-	}))
-	if err != nil || eu.IntercomAPIURL != "https://api.eu.intercom.io" {
-		t.Errorf("the EU host: %q, %v", eu.IntercomAPIURL, err)
 	}
 }
 
@@ -61,8 +51,7 @@ func TestLoadRotationRefuses(t *testing.T) {
 		{"one secret for two platforms", map[string]string{"WEB_SECRET_ID": iosARN}, "WEB_SECRET_ID: the same secret as IOS_SECRET_ID"},
 		{"no token secret", map[string]string{"INTERCOM_TOKEN_SECRET_ID": ""}, "INTERCOM_TOKEN_SECRET_ID: not set"},
 		{"the token in a platform's secret", map[string]string{"INTERCOM_TOKEN_SECRET_ID": iosARN + "#token"}, "INTERCOM_TOKEN_SECRET_ID: the same secret as IOS_SECRET_ID"},
-		{"plain http", map[string]string{"INTERCOM_API_URL": "http://api.intercom.io"}, "INTERCOM_API_URL: "},
-		{"not a URL", map[string]string{"INTERCOM_API_URL": "api.intercom.io"}, "INTERCOM_API_URL: "},
+		{"token ID with white space", map[string]string{"INTERCOM_TOKEN_SECRET_ID": "a b"}, "INTERCOM_TOKEN_SECRET_ID: "},
 		{"log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL: "},
 		{"white space in an ID", map[string]string{"WEB_SECRET_ID": "a b"}, "WEB_SECRET_ID: "},
 	}

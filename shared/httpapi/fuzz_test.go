@@ -179,7 +179,7 @@ func FuzzHandle(f *testing.F) {
 			return
 		}
 		// The same claims twice: with the email verified, it counts; with
-		// email_verified "false", it is unknown (SPEC §3).
+		// email_verified "false", it is unknown.
 		for _, verified := range []bool{true, false} {
 			var claims map[string]string
 			if authorizer {

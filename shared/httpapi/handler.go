@@ -3,8 +3,9 @@
 // It authenticates the caller, picks the secret of the caller's platform and
 // returns the Intercom user hash and JWT.
 //
-//	h := httpapi.New(secretSource, []platform.Platform{platform.IOS, platform.Android},
-//		httpapi.WithClaims(auth.DefaultClaimMapping()), // jwt mode: sub, a verified email
+//	src := secrets.NewPlatforms(cache, cfg.SecretIDs, cfg.SecretLiterals)
+//	h := httpapi.New(src, src.Served(), // the platforms that have a secret
+//		httpapi.WithClaims(claims), // jwt mode: auth.NewClaimMapping of the claim settings
 //		httpapi.WithLogger(logger))
 //	lambda.Start(h.Handle)
 //
@@ -21,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -29,7 +31,6 @@ import (
 
 	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/platform"
-	"github.com/intercom-identity/userhash/shared/secrets"
 	"github.com/intercom-identity/userhash/shared/signing"
 )
 
@@ -37,15 +38,23 @@ import (
 const Path = "/v1/intercom/user-hash"
 
 // SecretSource gives the Intercom secret of a platform. A secret that cannot
-// be had right now is a *secrets.UnavailableError.
+// be had right now is an error with a RetryAfter (a *secrets.UnavailableError).
 type SecretSource interface {
 	PlatformSecret(ctx context.Context, p platform.Platform) ([]byte, error)
+}
+
+// tryLater is an error that says when to try again: *auth.TryLaterError
+// from a sign-in, *secrets.UnavailableError from a secret.
+type tryLater interface {
+	error
+	RetryAfter() time.Duration
 }
 
 // PasswordChecker signs a user in with a username and password. It returns
 // auth.ErrUnauthenticated for a wrong password and an unknown user alike;
 // auth.ErrThrottled or auth.ErrUnavailable, best inside an
-// *auth.TryLaterError that says when to try again; or a *auth.ChallengeError.
+// *auth.TryLaterError that says when to try again; a secret's error with a
+// RetryAfter (the app client's secret); or a *auth.ChallengeError.
 type PasswordChecker interface {
 	SignIn(ctx context.Context, username, password string) (auth.Identity, error)
 }
@@ -230,13 +239,13 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 		return 0, nil, badRequestFailure(err)
 	}
 	for _, name := range names {
-		if _, ok := fs[name]; !ok && !contains(optionalFields, name) {
+		if _, ok := fs[name]; !ok && !slices.Contains(optionalFields, name) {
 			return 0, nil, &failure{code: CodeInvalidRequest, detail: fmt.Sprintf("the field %q is missing; the body takes %s", name, strings.Join(names, ", "))}
 		}
 	}
 
 	p, err := platform.Parse(fs["platform"])
-	if err != nil || !h.serves(p) {
+	if err != nil || !slices.Contains(h.platforms, p) {
 		return 0, nil, &failure{code: CodeUnsupportedPlatform, detail: "the platform is not supported here; use one of: " + h.supported}
 	}
 
@@ -257,9 +266,9 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 
 	secret, err := h.secrets.PlatformSecret(ctx, p)
 	if err != nil {
-		var unavailable *secrets.UnavailableError
-		if errors.As(err, &unavailable) {
-			return p, nil, secretUnavailable("the "+p.String(), unavailable, err)
+		var later tryLater
+		if errors.As(err, &later) {
+			return p, nil, secretUnavailable("the "+p.String(), later.RetryAfter(), err)
 		}
 		return p, nil, &failure{code: CodeInternal, detail: "an internal error occurred", err: err}
 	}
@@ -286,15 +295,6 @@ func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest
 	return p, body, nil
 }
 
-func (h *Handler) serves(p platform.Platform) bool {
-	for _, q := range h.platforms {
-		if p == q {
-			return true
-		}
-	}
-	return false
-}
-
 // authenticate returns the caller's identity: from the claims API Gateway's
 // JWT authorizer verified, or from a password sign-in. Never from anything
 // else in the body.
@@ -318,11 +318,10 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	ctx = auth.WithCaller(ctx, auth.Caller{IP: req.RequestContext.HTTP.SourceIP, EncodedData: fs["encoded_data"]})
 	id, err := h.passwords.SignIn(ctx, username, password)
 	var challenge *auth.ChallengeError
-	var unavailable *secrets.UnavailableError
-	var later *auth.TryLaterError
+	var later tryLater
 	retry := time.Second
 	if errors.As(err, &later) {
-		retry = later.RetryAfter
+		retry = later.RetryAfter()
 	}
 	switch {
 	case err == nil:
@@ -335,10 +334,11 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 		return auth.Identity{}, &failure{code: CodeTooManyRequests, detail: "too many sign-in attempts; wait and try again", err: err, header: retryAfter(retry)}
 	case errors.Is(err, auth.ErrUnavailable):
 		return auth.Identity{}, &failure{code: CodeIdentityUnavailable, detail: "the identity provider did not answer; try again later", err: err, header: retryAfter(retry)}
-	case errors.As(err, &unavailable):
-		// The app client's secret (COGNITO_CLIENT_SECRET_ID) could not be
-		// read: the same outage as a platform secret's.
-		return auth.Identity{}, secretUnavailable("sign-in", unavailable, err)
+	case later != nil:
+		// Neither a throttle nor the provider's outage: the app client's
+		// secret (COGNITO_CLIENT_SECRET_ID) could not be read, the same
+		// outage as a platform secret's.
+		return auth.Identity{}, secretUnavailable("sign-in", retry, err)
 	case errors.As(err, &challenge):
 		return auth.Identity{}, &failure{code: CodeChallengeRequired, detail: "the identity provider requires the " + challenge.Challenge + " step, which this API does not perform; complete it in the app's sign-in flow"}
 	default:
@@ -356,12 +356,12 @@ func badRequestFailure(err error) *failure {
 
 // secretUnavailable is the 503 for a secret that cannot be had; Retry-After
 // says when the cache will next try Secrets Manager.
-func secretUnavailable(which string, u *secrets.UnavailableError, err error) *failure {
+func secretUnavailable(which string, retry time.Duration, err error) *failure {
 	return &failure{
 		code:   CodeSecretUnavailable,
 		detail: which + " secret cannot be read right now; try again later",
 		err:    err,
-		header: retryAfter(u.RetryAfter),
+		header: retryAfter(retry),
 	}
 }
 

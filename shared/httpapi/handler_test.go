@@ -343,7 +343,7 @@ func TestNoJWTWhenTTLIsZero(t *testing.T) {
 // documented order: method, body, platform, credentials, identity, secret.
 func TestCheckOrder(t *testing.T) {
 	down := fakeSecrets{get: func(context.Context, platform.Platform) ([]byte, error) {
-		return nil, &secrets.UnavailableError{SecretID: "ios", Reason: "throttled", RetryAfter: 2500 * time.Millisecond, Err: errors.New("ThrottlingException")}
+		return nil, &secrets.UnavailableError{SecretID: "ios", Reason: "throttled", Wait: 2500 * time.Millisecond, Err: errors.New("ThrottlingException")}
 	}}
 	h := httpapi.New(down, platform.All())
 	tests := []struct {
@@ -497,10 +497,10 @@ func TestPasswordMode(t *testing.T) {
 			return auth.Identity{}, auth.ErrThrottled
 		}}, body: body("bob", "x"), status: 429, code: "too_many_requests", retry: "1"},
 		{name: "locked out, with a Retry-After of its own", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
-			return auth.Identity{}, &auth.TryLaterError{Reason: auth.ErrThrottled, RetryAfter: time.Minute, Err: errors.New("Password attempts exceeded")}
+			return auth.Identity{}, &auth.TryLaterError{Reason: auth.ErrThrottled, Wait: time.Minute, Err: errors.New("Password attempts exceeded")}
 		}}, body: body("bob", "x"), status: 429, code: "too_many_requests", retry: "60"},
 		{name: "identity provider unavailable", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
-			return auth.Identity{}, &auth.TryLaterError{Reason: auth.ErrUnavailable, RetryAfter: 4500 * time.Millisecond, Err: errors.New("InternalErrorException at 10.0.0.1")}
+			return auth.Identity{}, &auth.TryLaterError{Reason: auth.ErrUnavailable, Wait: 4500 * time.Millisecond, Err: errors.New("InternalErrorException at 10.0.0.1")}
 		}}, body: body("bob", "x"), status: 503, code: "identity_unavailable", retry: "5"},
 		{name: "identity provider unavailable, no time given", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, fmt.Errorf("sign in: %w", auth.ErrUnavailable)
@@ -509,7 +509,7 @@ func TestPasswordMode(t *testing.T) {
 			return auth.Identity{}, &auth.ChallengeError{Challenge: "NEW_PASSWORD_REQUIRED"}
 		}}, body: body("bob", "x"), status: 401, code: "challenge_required"},
 		{name: "client secret unavailable", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
-			return auth.Identity{}, fmt.Errorf("secret hash: %w", &secrets.UnavailableError{SecretID: "cognito-client", Reason: "throttled", RetryAfter: 4 * time.Second})
+			return auth.Identity{}, fmt.Errorf("secret hash: %w", &secrets.UnavailableError{SecretID: "cognito-client", Reason: "throttled", Wait: 4 * time.Second})
 		}}, body: body("bob", "x"), status: 503, code: "secret_unavailable", retry: "4"},
 		{name: "provider failure", checker: fakePasswords{signIn: func(context.Context, string, string) (auth.Identity, error) {
 			return auth.Identity{}, errors.New("InternalErrorException: boom at 10.0.0.1")
@@ -555,7 +555,7 @@ func TestSecretFailures(t *testing.T) {
 		code   string
 		retry  string
 	}{
-		{name: "unavailable", err: &secrets.UnavailableError{SecretID: "arn:ios", Reason: "not_found", RetryAfter: 30 * time.Second, Err: errors.New("ResourceNotFoundException")}, status: 503, code: "secret_unavailable", retry: "30"},
+		{name: "unavailable", err: &secrets.UnavailableError{SecretID: "arn:ios", Reason: "not_found", Wait: 30 * time.Second, Err: errors.New("ResourceNotFoundException")}, status: 503, code: "secret_unavailable", retry: "30"},
 		{name: "unavailable, retry now", err: &secrets.UnavailableError{SecretID: "arn:ios", Reason: "timeout"}, status: 503, code: "secret_unavailable", retry: "1"},
 		{name: "anything else", err: errors.New("unexpected"), status: 500, code: "internal"},
 	}

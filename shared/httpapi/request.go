@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -108,7 +109,7 @@ func decodeFields(body []byte, allowed []string) (fields, error) {
 			return nil, badRequest("the body is not valid JSON")
 		}
 		name, _ := tok.(string) // object keys are always strings
-		if !contains(allowed, name) {
+		if !slices.Contains(allowed, name) {
 			if identityFields[name] {
 				return nil, badRequest("unknown field %q: the identity comes from the authenticated user, never from the body; the body takes only %s", name, strings.Join(allowed, ", "))
 			}
@@ -144,15 +145,6 @@ func quoteField(name string) string {
 		name = strings.ToValidUTF8(name[:maxLen], "") + "..."
 	}
 	return fmt.Sprintf("%q", name)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // header returns the value of the named header. API Gateway lower-cases

@@ -1,7 +1,7 @@
-// Only a proven identity is signed (SPEC §3): the handler's answers to
-// tokens whose email is verified, unverified or silent about it, and the
-// signed JWT attributes, checked in the body, the hash and the JWT's
-// payload.
+// Only a proven identity is signed (README, "Which claims are proof"): the
+// handler's answers to tokens whose email is verified, unverified or silent
+// about it, and the signed JWT attributes, checked in the body, the hash
+// and the JWT's payload.
 
 package httpapi_test
 

@@ -1,5 +1,5 @@
 // Package intercom is a small client for Intercom's identity-verification
-// secrets API (REST API version "Preview", SPEC §9): list the workspace's
+// secrets API (REST API version "Preview"): list the workspace's
 // secrets, create one (its secret is returned this once only), delete one.
 // The rotation function is its only user.
 //
@@ -143,16 +143,6 @@ type Client struct {
 
 // Option configures a Client.
 type Option func(*Client)
-
-// WithHTTPClient sets the HTTP client (its own Timeout, if any, applies as
-// well as the call timeout).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) {
-		if hc != nil {
-			c.http = hc
-		}
-	}
-}
 
 // WithCallTimeout bounds each call; values <= 0 leave DefaultCallTimeout.
 func WithCallTimeout(d time.Duration) Option {

@@ -2,9 +2,9 @@
 // Metric Format (EMF) lines: JSON log lines that CloudWatch Logs turns into
 // metrics, with no CloudWatch client, no API call and no IAM permission.
 //
-//	rec := metrics.New(os.Stdout, metrics.WithFunctionName(os.Getenv("AWS_LAMBDA_FUNCTION_NAME")))
+//	rec := metrics.New(os.Stdout, metrics.WithFunctionName(cfg.FunctionName)) // AWS_LAMBDA_FUNCTION_NAME
 //	cache := secrets.NewCache(client, secrets.WithObserver(rec.SecretEvent))
-//	h := httpapi.New(src, platforms, httpapi.WithObserver(rec.Request))
+//	h := httpapi.New(src, src.Served(), httpapi.WithObserver(rec.Request))
 //
 // Each answered request writes one line, which carries all of that
 // request's metrics (Requests by Outcome and Platform, Latency,
@@ -38,13 +38,14 @@ const DefaultNamespace = "IntercomUserHash"
 
 // The names of the metrics and of the dimensions this package writes, as
 // they appear in CloudWatch. The JSON names of cacheLine and requestLine
-// are these; the tests hold the two together.
+// are these; the tests hold the two together. Those exported are the ones
+// the template's dashboard and alarms name, which deploy's tests check.
 const (
 	MetricRequests          = "Requests"          // Count, 1 per answered request
 	MetricLatency           = "Latency"           // Milliseconds, the handler's time for the request
-	MetricAuthFailures      = "AuthFailures"      // Count, 1 for a 401 answer, else 0 (so Average is the failure rate)
-	MetricSecretCacheHits   = "SecretCacheHits"   // Count, secrets served fresh from memory
-	MetricSecretCacheMisses = "SecretCacheMisses" // Count, secrets not fresh in memory when asked for
+	metricAuthFailures      = "AuthFailures"      // Count, 1 for a 401 answer, else 0 (so Average is the failure rate)
+	metricSecretCacheHits   = "SecretCacheHits"   // Count, secrets served fresh from memory
+	metricSecretCacheMisses = "SecretCacheMisses" // Count, secrets not fresh in memory when asked for
 	MetricSecretStaleServes = "SecretStaleServes" // Count, stale secrets served while Secrets Manager fails
 	MetricSecretFetches     = "SecretFetches"     // Count, GetSecretValue calls that succeeded
 	MetricSecretFetchErrors = "SecretFetchErrors" // Count, GetSecretValue calls that failed or gave an unusable value
@@ -188,7 +189,7 @@ func (r *Recorder) directives(request bool) []directive {
 	cache := directive{
 		Namespace:  r.namespace,
 		Dimensions: [][]string{dims()},
-		Metrics: count(MetricSecretCacheHits, MetricSecretCacheMisses, MetricSecretStaleServes,
+		Metrics: count(metricSecretCacheHits, metricSecretCacheMisses, MetricSecretStaleServes,
 			MetricSecretFetches, MetricSecretFetchErrors, MetricSecretUnavailable),
 	}
 	if !request {
@@ -208,7 +209,7 @@ func (r *Recorder) directives(request bool) []directive {
 		{
 			Namespace:  r.namespace,
 			Dimensions: [][]string{dims(), dims(DimensionPlatform)},
-			Metrics:    count(MetricAuthFailures),
+			Metrics:    count(metricAuthFailures),
 		},
 		cache,
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // KeyRefreshInterval is the least time between two downloads of the
-// issuer's key set (SPEC §7). A token naming a key the cache does not hold
+// issuer's key set. A token naming a key the cache does not hold
 // starts a download only when the last one began at least this long ago,
 // so made-up key IDs cost the issuer one request per interval at most, and
 // a key the issuer newly publishes is accepted within this time. The

@@ -76,8 +76,6 @@ type Verifier struct {
 	issuer, audience string
 	client           *http.Client
 	now              func() time.Time
-	discoveryTimeout time.Duration
-	retryDiscovery   time.Duration
 
 	mu       sync.Mutex // held during discovery, so concurrent callers wait for one attempt
 	verifier *gooidc.IDTokenVerifier
@@ -89,28 +87,20 @@ type Verifier struct {
 // Option configures a Verifier.
 type Option func(*Verifier)
 
-// WithHTTPClient sets the client for discovery and JWKS requests. Each
-// request is bounded by the discovery timeout too, so a hanging issuer
-// cannot hold a request forever.
-func WithHTTPClient(c *http.Client) Option { return func(v *Verifier) { v.client = c } }
-
 // WithClock sets the clock that exp, nbf and iat are checked against, and
 // that spaces out discovery retries and key set downloads. Tests pass a
 // fake one.
 func WithClock(now func() time.Time) Option { return func(v *Verifier) { v.now = now } }
 
-// WithDiscoveryTimeout bounds one discovery attempt and one key set
-// download (default 5s).
-func WithDiscoveryTimeout(d time.Duration) Option {
-	return func(v *Verifier) { v.discoveryTimeout = d }
-}
-
-// WithDiscoveryRetry sets how long after a failed discovery the next
-// attempt may start (default 10s); in between, Verify fails fast instead of
-// letting every request wait on an issuer that is down.
-func WithDiscoveryRetry(d time.Duration) Option {
-	return func(v *Verifier) { v.retryDiscovery = d }
-}
+const (
+	// discoveryTimeout bounds one discovery attempt and one key set
+	// download, so a hanging issuer cannot hold a request forever.
+	discoveryTimeout = 5 * time.Second
+	// discoveryRetry is how long after a failed discovery the next attempt
+	// may start; in between, Verify fails fast instead of letting every
+	// request wait on an issuer that is down.
+	discoveryRetry = 10 * time.Second
+)
 
 // NewVerifier returns a verifier for tokens of issuer (exactly as it
 // appears in the tokens' iss, e.g.
@@ -127,12 +117,10 @@ func NewVerifier(issuer, audience string, opts ...Option) (*Verifier, error) {
 		return nil, errors.New("oidc: empty audience")
 	}
 	v := &Verifier{
-		issuer:           issuer,
-		audience:         audience,
-		client:           &http.Client{Timeout: 10 * time.Second},
-		now:              time.Now,
-		discoveryTimeout: 5 * time.Second,
-		retryDiscovery:   10 * time.Second,
+		issuer:   issuer,
+		audience: audience,
+		client:   &http.Client{Timeout: 10 * time.Second},
+		now:      time.Now,
 	}
 	for _, o := range opts {
 		o(v)
@@ -167,14 +155,14 @@ func (v *Verifier) tokenVerifier(ctx context.Context) (*gooidc.IDTokenVerifier, 
 		return v.verifier, nil
 	}
 	now := v.now()
-	if v.lastErr != nil && now.Sub(v.lastTry) < v.retryDiscovery {
+	if v.lastErr != nil && now.Sub(v.lastTry) < discoveryRetry {
 		return nil, v.lastErr
 	}
 	v.lastTry = now
 	// Every caller waiting on the mutex shares this attempt, so it has a
 	// bound of its own rather than the first caller's deadline or
 	// cancellation.
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.discoveryTimeout)
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), discoveryTimeout)
 	defer cancel()
 	// go-oidc checks that the document names the same issuer; a mismatch
 	// (often a trailing slash) fails here rather than on every token.
@@ -190,7 +178,7 @@ func (v *Verifier) tokenVerifier(ctx context.Context) (*gooidc.IDTokenVerifier, 
 		v.lastErr = fmt.Errorf("%w: discovery at %s: no jwks_uri", ErrIssuerUnavailable, v.issuer)
 		return nil, v.lastErr
 	}
-	v.keys = newKeySet(meta.JWKSURI, v.client, v.now, v.discoveryTimeout, algorithms)
+	v.keys = newKeySet(meta.JWKSURI, v.client, v.now, discoveryTimeout, algorithms)
 	v.verifier = gooidc.NewVerifier(v.issuer, v.keys, &gooidc.Config{
 		// The gateway's audience rule (aud, else client_id) is checked in
 		// Verify; go-oidc would insist on aud.

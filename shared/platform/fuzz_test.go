@@ -11,8 +11,8 @@ import (
 	"github.com/intercom-identity/userhash/shared/platform"
 )
 
-// documented is SPEC's list of names, written out again here so that a
-// change to Parse's table cannot go unnoticed.
+// documented is the README's list of names ("The API"), written out again
+// here so that a change to Parse's table cannot go unnoticed.
 var documented = map[string]platform.Platform{
 	"ios": platform.IOS, "iphone": platform.IOS, "ipad": platform.IOS, "ipod": platform.IOS,
 	"iphone simulator": platform.IOS,

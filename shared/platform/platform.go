@@ -57,8 +57,8 @@ func Parse(name string) (Platform, error) {
 		return 0, ErrUnknown
 	}
 	// ASCII folding only: Unicode's would also take "İOS" (U+0130, whose
-	// lower case is "i") for iOS, a name no SDK sends and SPEC does not
-	// list. Folding into an array also spares an allocation per request.
+	// lower case is "i") for iOS, a name no SDK sends and the README does
+	// not list. Folding into an array also spares an allocation per request.
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c >= utf8.RuneSelf {

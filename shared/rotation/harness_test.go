@@ -183,11 +183,12 @@ func (e *env) liveIDs(p platform.Platform) []string {
 	return ids
 }
 
-// checkSettled holds a finished rotation to the protocol's end state and
-// to SPEC §9: AWSCURRENT on the new version and AWSPENDING nowhere; the
-// current secret live in Intercom for the platform, named after its
-// version; and no secret this function made for s alive in Intercom but
-// the current and the previous version's, and those kept for now.
+// checkSettled holds a finished rotation to the protocol's end state and to
+// what docs/deploy.md promises of it: AWSCURRENT on the new version and
+// AWSPENDING nowhere; the current secret live in Intercom for the platform,
+// named after its version; and no secret this function made for s alive in
+// Intercom but the current and the previous version's, and those kept for
+// now.
 func (e *env) checkSettled(s subject, token string) {
 	e.t.Helper()
 	labels := e.labels(s)

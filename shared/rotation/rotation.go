@@ -1,7 +1,8 @@
-// Package rotation is the Secrets Manager rotation function of SPEC §9: it
-// rotates a platform's Intercom identity-verification secret through
-// Intercom's secure_mode_secrets API, so that old and new secrets verify
-// side by side while every cache and issued JWT moves over.
+// Package rotation is the Secrets Manager rotation function of the platform
+// secrets (README, "Rotating the Intercom secret"): it rotates a platform's
+// Intercom identity-verification secret through Intercom's
+// secure_mode_secrets API, so that old and new secrets verify side by side
+// while every cache and issued JWT moves over.
 //
 //	r := rotation.New(secretsmanager.NewFromConfig(awsCfg), rotation.Config{
 //		Secrets:        map[platform.Platform]string{platform.IOS: iosSecretARN},
@@ -28,11 +29,14 @@
 // that (two rotations close together) is kept, logged, and its version
 // labelled intercom-retiring-<since>-<version>, where <since> is when it
 // stopped being current (the Unix second the next version was made); a
-// later finishSecret deletes it once old enough. Every step may run again without harm: each first checks the
-// version's stages as Secrets Manager documents (a version already
+// later finishSecret deletes it once old enough. Every step may run again
+// without harm: each first checks the version's stages as Secrets Manager documents (a version already
 // AWSCURRENT is done), a createSecret looks in Intercom before it creates,
 // and deletes only a secret this function made for that very version.
 // Nothing here logs a secret, the access token or the rotation token.
+//
+// This file is the protocol, read top to bottom; calls.go has the calls
+// it makes and its small helpers.
 package rotation
 
 import (
@@ -40,7 +44,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -48,8 +51,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/intercom-identity/userhash/shared/intercom"
 	"github.com/intercom-identity/userhash/shared/platform"
@@ -114,14 +115,9 @@ func RetireAfter(cacheTTL, maxStale, jwtTTL time.Duration) time.Duration {
 // (5m, 1h, 1h): 2h5m30s.
 var DefaultRetireAfter = RetireAfter(5*time.Minute, time.Hour, time.Hour)
 
-// The defaults.
-const (
-	// DefaultCallTimeout bounds each call to Secrets Manager or Intercom.
-	DefaultCallTimeout = 5 * time.Second
-	// endReserve is kept back from the invocation's deadline so that a
-	// call that runs out of time still leaves time to log and return.
-	endReserve = 500 * time.Millisecond
-)
+// endReserve is kept back from the invocation's deadline so that a call
+// that runs out of time still leaves time to log and return.
+const endReserve = 500 * time.Millisecond
 
 // Rotator runs the rotation steps. It is safe for concurrent use; make one
 // per execution environment.
@@ -129,7 +125,6 @@ type Rotator struct {
 	sm          SecretsManagerAPI
 	cfg         Config
 	log         *slog.Logger
-	http        *http.Client
 	callTimeout time.Duration
 	now         func() time.Time
 }
@@ -146,17 +141,9 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithHTTPClient sets the HTTP client for Intercom.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(r *Rotator) {
-		if hc != nil {
-			r.http = hc
-		}
-	}
-}
-
 // WithCallTimeout bounds each call to Secrets Manager and Intercom; the
-// invocation's deadline bounds it too. Values <= 0 leave the default.
+// invocation's deadline bounds it too. Values <= 0 leave the default,
+// intercom.DefaultCallTimeout.
 func WithCallTimeout(d time.Duration) Option {
 	return func(r *Rotator) {
 		if d > 0 {
@@ -180,7 +167,7 @@ func New(sm SecretsManagerAPI, cfg Config, opts ...Option) *Rotator {
 	if cfg.RetireAfter <= 0 {
 		cfg.RetireAfter = DefaultRetireAfter
 	}
-	r := &Rotator{sm: sm, cfg: cfg, log: slog.Default(), http: &http.Client{}, callTimeout: DefaultCallTimeout, now: time.Now}
+	r := &Rotator{sm: sm, cfg: cfg, log: slog.Default(), callTimeout: intercom.DefaultCallTimeout, now: time.Now}
 	for _, o := range opts {
 		o(r)
 	}
@@ -222,9 +209,15 @@ type run struct {
 func (r *Rotator) Handle(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
 	start := time.Now()
 	ru := &run{step: ev.Step, secretID: ev.SecretID, version: ev.ClientRequestToken, rotTok: ev.RotationToken}
-	err := r.handle(ctx, ru)
+	stepCtx := ctx
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		stepCtx, cancel = context.WithDeadline(ctx, d.Add(-endReserve))
+		defer cancel()
+	}
+	err := r.handle(stepCtx, ru)
 	attrs := []slog.Attr{
-		slog.String("step", clip(ru.step, 40)),
+		slog.String("step", fmt.Sprintf("%.40s", ru.step)),
 		slog.String("platform", ru.platform.String()),
 		slog.String("secret_id", ru.secretID),
 		slog.String("version_id", ru.version),
@@ -241,7 +234,7 @@ func (r *Rotator) Handle(ctx context.Context, ev events.SecretsManagerSecretRota
 
 func (r *Rotator) handle(ctx context.Context, ru *run) error {
 	if !slices.Contains(Steps(), ru.step) {
-		return fmt.Errorf("unknown step %q; Secrets Manager sends %s", clip(ru.step, 40), strings.Join(Steps(), ", "))
+		return fmt.Errorf("unknown step %.40q; Secrets Manager sends %s", ru.step, strings.Join(Steps(), ", "))
 	}
 	if ru.secretID == "" {
 		return errors.New("the event has no SecretId")
@@ -256,18 +249,23 @@ func (r *Rotator) handle(ctx context.Context, ru *run) error {
 	if err != nil || !ready {
 		return err
 	}
-	switch ru.step {
-	case StepCreate:
-		return r.createSecret(ctx, ru)
-	case StepSet:
+	if ru.step == StepSet {
 		// Intercom has the secret since createSecret: there is nothing to
 		// set. The step still checked the version's stages above.
 		ru.done = append(ru.done, slog.String("result", "nothing to set: the secret is live in Intercom since createSecret"))
 		return nil
+	}
+	ic, err := r.intercomClient(ctx)
+	if err != nil {
+		return err
+	}
+	switch ru.step {
+	case StepCreate:
+		return r.createSecret(ctx, ru, ic)
 	case StepTest:
-		return r.testSecret(ctx, ru)
+		return r.testSecret(ctx, ru, ic)
 	default:
-		return r.finishSecret(ctx, ru)
+		return r.finishSecret(ctx, ru, ic)
 	}
 }
 
@@ -314,105 +312,365 @@ func (r *Rotator) begin(ctx context.Context, ru *run) (bool, error) {
 	return true, nil
 }
 
-// platformOf returns the platform whose configured secret is id, or 0.
-func (r *Rotator) platformOf(id string) platform.Platform {
-	for p, sid := range r.cfg.Secrets {
-		if id != "" && sid == id {
-			return p
+// minSecretLen is the shortest secret testSecret accepts: Intercom's are
+// 256 random bits, 43 characters of base64url.
+const minSecretLen = 32
+
+// createSecret makes the new version: a secret for the platform in
+// Intercom, stored with its id as the AWSPENDING version. Its three moves:
+// check that there is something to create, clear what an earlier attempt
+// made but did not store, create and store.
+func (r *Rotator) createSecret(ctx context.Context, ru *run, ic *intercom.Client) error {
+	if done, err := r.checkCreate(ctx, ru); done || err != nil {
+		return err
+	}
+	name := intercomName(ru.platform, ru.name, ru.version)
+	if err := r.clearUnstored(ctx, ru, ic, name); err != nil {
+		return err
+	}
+	return r.createAndStore(ctx, ru, ic, name)
+}
+
+// checkCreate reports whether the AWSPENDING version is stored already
+// (done), and refuses to replace a value that is not this platform's
+// secret alone: a JSON object of another shape is a shared secret whose
+// other fields the new value would wipe out.
+func (r *Rotator) checkCreate(ctx context.Context, ru *run) (done bool, err error) {
+	cur, err := r.getValue(ctx, ru, "", stageCurrent)
+	switch {
+	case notFound(err):
+		ru.done = append(ru.done, slog.Bool("first_value", true))
+	case err != nil:
+		return false, fmt.Errorf("read the AWSCURRENT version: %w", err)
+	default:
+		if _, ok, _ := secrets.ParseRotated(aws.ToString(cur.SecretString)); !ok && isJSONObject(aws.ToString(cur.SecretString)) {
+			return false, errors.New("the AWSCURRENT value is a JSON object, not a rotated value: rotation replaces the whole value and would wipe out its other fields; give the platform a secret of its own")
 		}
 	}
-	return 0
-}
 
-// bound returns a context for one call: the call timeout, or the
-// invocation's deadline less a reserve, whichever is sooner.
-func (r *Rotator) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	deadline := time.Now().Add(r.callTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Add(-endReserve).Before(deadline) {
-		deadline = d.Add(-endReserve)
+	pending, err := r.getValue(ctx, ru, ru.version, stagePending)
+	switch {
+	case err == nil:
+		v, ok, perr := secrets.ParseRotated(aws.ToString(pending.SecretString))
+		if !ok || perr != nil {
+			return false, fmt.Errorf("the AWSPENDING version %s already holds a value this function did not write; take AWSPENDING off it and rotate again", ru.version)
+		}
+		ru.done = append(ru.done, slog.String("result", "already created"), slog.String("intercom_secret_id", v.IntercomSecretID))
+		return true, nil
+	case !notFound(err):
+		return false, fmt.Errorf("read the AWSPENDING version: %w", err)
 	}
-	return context.WithDeadline(ctx, deadline)
+	return false, nil
 }
 
-// intercomClient reads the access token (each step, so that a replaced
-// token is used at once) and returns a client with it.
-func (r *Rotator) intercomClient(ctx context.Context) (*intercom.Client, error) {
-	cctx, cancel := r.bound(ctx)
-	defer cancel()
-	out, err := r.sm.GetSecretValue(cctx, &secretsmanager.GetSecretValueInput{
-		SecretId: aws.String(r.cfg.IntercomToken.ID), VersionStage: aws.String(stageCurrent),
+// clearUnstored looks before creating: a secret with this version's name
+// was made by an earlier attempt whose value never reached Secrets Manager
+// (the create's answer was lost, or PutSecretValue failed). Its secret is
+// known to nobody: delete it, so that a new one is made.
+func (r *Rotator) clearUnstored(ctx context.Context, ru *run, ic *intercom.Client, name string) error {
+	list, err := ic.ListSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		if s.Name != name {
+			continue
+		}
+		if err := deleteSecret(ctx, ic, s.ID); err != nil {
+			return fmt.Errorf("delete the secret %s an earlier attempt made but did not store: %w", s.ID, err)
+		}
+		r.log.LogAttrs(ctx, slog.LevelWarn, "deleted the Intercom secret an earlier attempt made but did not store",
+			slog.String("step", ru.step), slog.String("platform", ru.platform.String()),
+			slog.String("version_id", ru.version), slog.String("intercom_secret_id", s.ID))
+	}
+	return nil
+}
+
+// createAndStore creates the secret in Intercom and stores it with its id
+// as the AWSPENDING version.
+func (r *Rotator) createAndStore(ctx context.Context, ru *run, ic *intercom.Client, name string) error {
+	created, err := ic.CreateSecret(ctx, name, ru.platform)
+	if err != nil {
+		return err
+	}
+	value, err := secrets.RotatedValue{Secret: string(created.Secret), IntercomSecretID: created.ID}.Marshal()
+	if err != nil {
+		return err
+	}
+	in := &secretsmanager.PutSecretValueInput{
+		SecretId:           aws.String(ru.secretID),
+		ClientRequestToken: aws.String(ru.version),
+		SecretString:       aws.String(value),
+		VersionStages:      []string{stagePending},
+	}
+	if ru.rotTok != "" {
+		// Secrets Manager checks it when the function acts through an
+		// assumed role or across accounts; harmless otherwise.
+		in.RotationToken = aws.String(ru.rotTok)
+	}
+	if err := r.putValue(ctx, in); err != nil {
+		return r.putFailed(ctx, ru, ic, created.ID, err)
+	}
+	ru.done = append(ru.done, slog.String("result", "created"), slog.String("intercom_secret_id", created.ID))
+	return nil
+}
+
+// putFailed handles a PutSecretValue that failed after Intercom made the
+// secret. If the value did land (only the answer was lost) the step is
+// done; if it surely did not, the secret is deleted at once rather than
+// left to the retry; if that cannot be known, the retry's look before
+// creating finds it by name.
+func (r *Rotator) putFailed(ctx context.Context, ru *run, ic *intercom.Client, createdID string, putErr error) error {
+	got, err := r.getValue(ctx, ru, ru.version, stagePending)
+	if err == nil {
+		if v, ok, perr := secrets.ParseRotated(aws.ToString(got.SecretString)); ok && perr == nil && v.IntercomSecretID == createdID {
+			ru.done = append(ru.done, slog.String("result", "created"), slog.String("intercom_secret_id", createdID))
+			return nil
+		}
+	}
+	if notFound(err) {
+		if derr := deleteSecret(ctx, ic, createdID); derr == nil {
+			return fmt.Errorf("store the new version (its Intercom secret %s is deleted again): %w", createdID, putErr)
+		}
+	}
+	return fmt.Errorf("store the new version (its Intercom secret %s is deleted by the next attempt): %w", createdID, putErr)
+}
+
+// testSecret checks that Intercom lists the new secret for the platform.
+//
+// Secrets Manager also calls it alone, to test a rotation configuration
+// that does not rotate at once (RotateImmediately false, as the template
+// sets it): then the AWSPENDING version was not made by createSecret, and
+// holds no value or a copy of a current value. (In a rotation, createSecret
+// refuses such a version, so testSecret never meets one.) Such a test
+// passes when the access token can be read and Intercom answers with it,
+// which is what a configuration can get wrong; it changes nothing, and
+// finishSecret still refuses a version createSecret did not make.
+func (r *Rotator) testSecret(ctx context.Context, ru *run, ic *intercom.Client) error {
+	v, err := r.pendingValue(ctx, ru)
+	if errors.Is(err, errNotCreated) {
+		if _, err := ic.ListSecrets(ctx); err != nil {
+			return err
+		}
+		ru.done = append(ru.done, slog.String("result", "configuration test: the access token reads Intercom's secrets"))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(v.Secret) < minSecretLen {
+		return fmt.Errorf("the new secret is %d characters long; Intercom's are 256-bit, 43 characters", len(v.Secret))
+	}
+	list, err := ic.ListSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		if s.ID != v.IntercomSecretID {
+			continue
+		}
+		if !s.Supports(ru.platform) {
+			return fmt.Errorf("Intercom secret %s is not enabled for %s", s.ID, ru.platform)
+		}
+		ru.done = append(ru.done, slog.String("result", "Intercom lists the new secret"), slog.String("intercom_secret_id", s.ID))
+		return nil
+	}
+	return fmt.Errorf("Intercom does not list the new secret %s", v.IntercomSecretID)
+}
+
+// finishSecret retires the secret of the AWSPREVIOUS version, two
+// rotations old, and makes the new version AWSCURRENT. The retiring comes
+// first: once AWSCURRENT moves, the version that was AWSPREVIOUS has no
+// label left, DescribeSecret no longer shows it, and a retry after a
+// failure in between could never find its Intercom secret again. (Either
+// way that secret has not been current since the last rotation.)
+func (r *Rotator) finishSecret(ctx context.Context, ru *run, ic *intercom.Client) error {
+	newValue, err := r.pendingValue(ctx, ru)
+	if err != nil {
+		return err
+	}
+	var current, previous string
+	for id, stages := range ru.stages {
+		switch {
+		case id == ru.version:
+		case slices.Contains(stages, stageCurrent):
+			current = id
+		case slices.Contains(stages, stagePrevious):
+			previous = id
+		}
+	}
+	list, err := ic.ListSecrets(ctx)
+	if err != nil {
+		return err
+	}
+	// A create whose answer was lost may have landed after the retry made
+	// the secret that was stored: such strays carry the new version's name
+	// but no one knows their secret.
+	if err := r.deleteNamed(ctx, ru, ic, list, intercomName(ru.platform, ru.name, ru.version), newValue.IntercomSecretID); err != nil {
+		return err
+	}
+	// The current version's date is when the previous one went out of
+	// use: versions become current moments after they are made.
+	var cur *secretsmanager.GetSecretValueOutput
+	if current != "" {
+		cur, err = r.getValue(ctx, ru, current, stageCurrent)
+		if notFound(err) {
+			cur, err = nil, nil
+		}
+		if err != nil {
+			return fmt.Errorf("read the AWSCURRENT version: %w", err)
+		}
+	}
+	if previous != "" {
+		if err := r.retire(ctx, ru, ic, list, previous, cur, newValue); err != nil {
+			return err
+		}
+	}
+	if err := r.sweep(ctx, ru, ic, list, current, previous, cur, newValue); err != nil {
+		return err
+	}
+
+	move := &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId: aws.String(ru.secretID), VersionStage: aws.String(stageCurrent), MoveToVersionId: aws.String(ru.version),
+	}
+	if current != "" {
+		move.RemoveFromVersionId = aws.String(current)
+	}
+	if err := r.updateStage(ctx, move); err != nil {
+		return fmt.Errorf("move AWSCURRENT to the new version: %w", err)
+	}
+	ru.done = append(ru.done, slog.String("result", "the new version is AWSCURRENT"), slog.String("intercom_secret_id", newValue.IntercomSecretID))
+	return r.unlabelPending(ctx, ru)
+}
+
+// unlabelPending takes AWSPENDING off the new version once it is current,
+// as Secrets Manager's own rotation functions do.
+func (r *Rotator) unlabelPending(ctx context.Context, ru *run) error {
+	err := r.updateStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId: aws.String(ru.secretID), VersionStage: aws.String(stagePending), RemoveFromVersionId: aws.String(ru.version),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read the Intercom access token (INTERCOM_TOKEN_SECRET_ID): %w", err)
+		return fmt.Errorf("take AWSPENDING off the new version: %w", err)
 	}
-	tok, err := secrets.ValueOf(out, r.cfg.IntercomToken.Key)
+	return nil
+}
+
+// retire deletes in Intercom the secrets this function made for version
+// previous: the one its value records, and any stray of a lost create,
+// known by the name given to that version alone. A secret the value
+// records under another name was not made here (pasted from another
+// stack, or made by hand) and is kept, as is the secret of a value put in
+// by hand, and one still recorded by the current or new version. One that
+// has been out of use for less than RetireAfter (cur's date says since
+// when) may still be in a cache or a JWT: it is kept, and its version
+// labelled, so that a later finishSecret deletes it (sweep).
+func (r *Rotator) retire(ctx context.Context, ru *run, ic *intercom.Client, list []intercom.Secret, previous string, cur *secretsmanager.GetSecretValueOutput, newValue secrets.RotatedValue) error {
+	prev, err := r.getValue(ctx, ru, previous, stagePrevious)
+	if notFound(err) {
+		return nil // a version with no value has no Intercom secret
+	}
 	if err != nil {
-		return nil, fmt.Errorf("the Intercom access token (INTERCOM_TOKEN_SECRET_ID): %w", err)
+		return fmt.Errorf("read the AWSPREVIOUS version: %w", err)
 	}
-	c, err := intercom.New(r.cfg.IntercomAPIURL, strings.TrimSpace(string(tok)),
-		intercom.WithHTTPClient(r.http), intercom.WithCallTimeout(r.callTimeout))
-	if err != nil {
-		return nil, fmt.Errorf("the Intercom access token (INTERCOM_TOKEN_SECRET_ID): %w", err)
+	old, ok, perr := secrets.ParseRotated(aws.ToString(prev.SecretString))
+	if !ok || perr != nil {
+		ru.done = append(ru.done, slog.String("retired", "none: the AWSPREVIOUS value was not made by rotation; its Intercom secret is yours to delete"))
+		return nil
 	}
-	return c, nil
-}
-
-// intercomName is the name of the Intercom secret made for one version of
-// a secret: the version id makes it unique, so that a retried createSecret
-// finds what an earlier attempt made and nothing else, and the rest tells
-// a person in Intercom's settings where it comes from.
-func intercomName(p platform.Platform, secretName, versionID string) string {
-	return fmt.Sprintf("AWS Secrets Manager %s %s %s", p, clip(secretName, 64), versionID)
-}
-
-// validToken reports whether t can be a version id: Secrets Manager's are
-// UUIDs, and this one goes into a name sent to Intercom.
-func validToken(t string) bool {
-	if len(t) < 32 || len(t) > 64 {
-		return false
+	keep := func(why string) error {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "the Intercom secret of the AWSPREVIOUS version is kept: "+why+"; delete it in Intercom's settings once no hash or JWT made with it is in use",
+			slog.String("step", ru.step), slog.String("platform", ru.platform.String()),
+			slog.String("version_id", previous), slog.String("intercom_secret_id", old.IntercomSecretID))
+		return nil
 	}
-	for _, c := range t {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
-			return false
+	if old.IntercomSecretID == newValue.IntercomSecretID {
+		return keep("the new version records the same Intercom secret")
+	}
+	if cur == nil {
+		return keep("there is no AWSCURRENT version to say since when it is out of use")
+	}
+	if c, ok, _ := secrets.ParseRotated(aws.ToString(cur.SecretString)); ok && c.IntercomSecretID == old.IntercomSecretID {
+		return keep("the AWSCURRENT version records the same Intercom secret")
+	}
+	// Versions become current in the order they are made. An
+	// AWSPREVIOUS newer than AWSCURRENT means AWSCURRENT was moved
+	// back by hand (a rollback), perhaps moments ago: the secret
+	// it left may be in caches and JWTs right now.
+	if aws.ToTime(prev.CreatedDate).After(aws.ToTime(cur.CreatedDate)) {
+		return keep("AWSPREVIOUS is newer than AWSCURRENT, so AWSCURRENT was moved back by hand, and this secret may still be in use")
+	}
+	want := intercomName(ru.platform, ru.name, previous)
+	for _, s := range list {
+		if s.ID == old.IntercomSecretID && s.Name != want {
+			return keep(fmt.Sprintf("its name in Intercom is not %q, the one this function gives that version, so this function did not make it", want))
 		}
 	}
-	return true
-}
-
-// errorAttrs are the log fields that say why a step failed: Intercom's
-// status, code and request id, or the AWS error code.
-func errorAttrs(err error) []slog.Attr {
-	attrs := []slog.Attr{slog.String("error", err.Error())}
-	var ae *intercom.APIError
-	var api smithy.APIError
-	switch {
-	case errors.As(err, &ae):
-		attrs = append(attrs, slog.Int("intercom_status", ae.Status))
-		if ae.Code != "" {
-			attrs = append(attrs, slog.String("intercom_code", ae.Code))
+	since := aws.ToTime(cur.CreatedDate)
+	if out := r.now().Sub(since); out < r.cfg.RetireAfter {
+		label := retiringLabel(since, previous)
+		err := r.updateStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+			SecretId: aws.String(ru.secretID), VersionStage: aws.String(label), MoveToVersionId: aws.String(previous),
+		})
+		if err != nil {
+			return fmt.Errorf("label the AWSPREVIOUS version %s: %w", label, err)
 		}
-		if ae.RequestID != "" {
-			attrs = append(attrs, slog.String("intercom_request_id", ae.RequestID))
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			attrs = append(attrs, slog.Bool("timeout", true))
-		}
-	case errors.As(err, &api):
-		attrs = append(attrs, slog.String("aws_error", api.ErrorCode()))
+		r.log.LogAttrs(ctx, slog.LevelWarn, "the Intercom secret of the AWSPREVIOUS version is kept for now: caches and JWTs may still use it; a later rotation deletes it",
+			slog.String("step", ru.step), slog.String("platform", ru.platform.String()),
+			slog.String("version_id", previous), slog.String("intercom_secret_id", old.IntercomSecretID),
+			slog.Duration("out_of_use_for", out.Round(time.Second)), slog.Duration("retire_after", r.cfg.RetireAfter), slog.String("label", label))
+		ru.done = append(ru.done, slog.String("retiring_intercom_secret_id", old.IntercomSecretID))
+		return nil
 	}
-	return attrs
-}
-
-// notFound reports whether err is Secrets Manager's "no such secret value".
-func notFound(err error) bool {
-	var nf *types.ResourceNotFoundException
-	return errors.As(err, &nf)
-}
-
-// clip shortens s to at most n bytes for a name or a log line.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if err := r.deleteNamed(ctx, ru, ic, list, want, ""); err != nil {
+		return err
 	}
-	return s[:n]
+	ru.done = append(ru.done, slog.String("retired_intercom_secret_id", old.IntercomSecretID), slog.String("retired_version_id", previous))
+	return nil
+}
+
+// sweep deletes the Intercom secrets that retire kept in earlier
+// rotations once they have been out of use for RetireAfter, and takes
+// their label off; younger ones wait for a later rotation. A secret the
+// current or new version still records is not deleted.
+func (r *Rotator) sweep(ctx context.Context, ru *run, ic *intercom.Client, list []intercom.Secret, current, previous string, cur *secretsmanager.GetSecretValueOutput, newValue secrets.RotatedValue) error {
+	var curID string
+	if cur != nil {
+		if c, ok, _ := secrets.ParseRotated(aws.ToString(cur.SecretString)); ok {
+			curID = c.IntercomSecretID
+		}
+	}
+	for id, stages := range ru.stages {
+		if id == ru.version || id == current || id == previous {
+			continue
+		}
+		for _, label := range stages {
+			since, ok := retiringSince(label, id)
+			if !ok {
+				continue
+			}
+			if r.now().Sub(since) < r.cfg.RetireAfter {
+				ru.done = append(ru.done, slog.String("still_retiring_version_id", id))
+				continue
+			}
+			v, err := r.getValue(ctx, ru, id, label)
+			if err != nil && !notFound(err) {
+				return fmt.Errorf("read the retiring version %s: %w", id, err)
+			}
+			if err == nil {
+				if old, ok, _ := secrets.ParseRotated(aws.ToString(v.SecretString)); ok && old.IntercomSecretID != newValue.IntercomSecretID && old.IntercomSecretID != curID {
+					if err := r.deleteNamed(ctx, ru, ic, list, intercomName(ru.platform, ru.name, id), ""); err != nil {
+						return err
+					}
+					ru.done = append(ru.done, slog.String("retired_intercom_secret_id", old.IntercomSecretID), slog.String("retired_version_id", id))
+				}
+			}
+			err = r.updateStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+				SecretId: aws.String(ru.secretID), VersionStage: aws.String(label), RemoveFromVersionId: aws.String(id),
+			})
+			if err != nil {
+				return fmt.Errorf("take %s off the retired version: %w", label, err)
+			}
+		}
+	}
+	return nil
 }

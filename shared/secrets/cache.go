@@ -1,4 +1,4 @@
-// The Secrets Manager cache of SPEC §6: one value per secret ID per
+// The Secrets Manager cache: one value per secret ID per
 // execution environment, single-flight fetches, TTL with jitter, stale
 // serving through an outage, and backoff so that a failing secret is not
 // hammered however many requests arrive.
@@ -392,7 +392,7 @@ func (c *Cache) fallback(s *state, ref Ref, now time.Time, cause *UnavailableErr
 		cause = &UnavailableError{SecretID: ref.ID, Reason: ReasonError, Err: errors.New("no usable value")}
 	}
 	err := *cause
-	err.RetryAfter = retryAfter(s.nextFetch.Sub(now))
+	err.Wait = retryAfter(s.nextFetch.Sub(now))
 	c.observe(Event{Kind: EventUnavailable, SecretID: ref.ID, Reason: err.Reason})
 	return nil, &err
 }
@@ -411,7 +411,7 @@ func (c *Cache) value(s *state, ref Ref, now time.Time) ([]byte, error) {
 	c.observe(Event{Kind: EventUnavailable, SecretID: ref.ID, Reason: ReasonInvalidValue})
 	// The value cannot change before the next fetch, which is due when
 	// this one expires.
-	return nil, &UnavailableError{SecretID: ref.ID, Reason: ReasonInvalidValue, RetryAfter: retryAfter(s.expires.Sub(now)), Err: err}
+	return nil, &UnavailableError{SecretID: ref.ID, Reason: ReasonInvalidValue, Wait: retryAfter(s.expires.Sub(now)), Err: err}
 }
 
 // backoff returns the wait after n consecutive failures.

@@ -126,8 +126,8 @@ func TestCacheInvalidValue(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "secret s ") {
 				t.Errorf("error = %q, want it to name the secret and say %q", err, tt.wantErr)
 			}
-			if ue.RetryAfter < time.Second {
-				t.Errorf("RetryAfter = %v, want at least 1s", ue.RetryAfter)
+			if ue.Wait < time.Second {
+				t.Errorf("RetryAfter = %v, want at least 1s", ue.Wait)
 			}
 			if strings.Contains(err.Error(), value) || strings.Contains(f.logs.String(), value) {
 				t.Errorf("the value leaked:\nerror: %v\nlogs: %s", err, f.logs)
@@ -329,8 +329,8 @@ func TestCacheOutage(t *testing.T) {
 			if ue.Reason != tt.wantReason || ue.SecretID != "s" {
 				t.Errorf("UnavailableError = {SecretID: %q, Reason: %q}, want {s, %s}", ue.SecretID, ue.Reason, tt.wantReason)
 			}
-			if ue.RetryAfter < time.Second || ue.RetryAfter%time.Second != 0 || ue.RetryAfter > testBackoffMax {
-				t.Errorf("RetryAfter = %v, want whole seconds between 1s and %v", ue.RetryAfter, testBackoffMax)
+			if ue.Wait < time.Second || ue.Wait%time.Second != 0 || ue.Wait > testBackoffMax {
+				t.Errorf("RetryAfter = %v, want whole seconds between 1s and %v", ue.Wait, testBackoffMax)
 			}
 			if strings.Contains(f.logs.String(), value) || strings.Contains(err.Error(), value) {
 				t.Errorf("the value leaked into logs or error:\n%v\n%s", err, f.logs)
@@ -441,8 +441,8 @@ func TestCacheBackoff(t *testing.T) {
 		if ue.Reason != secrets.ReasonNotFound {
 			t.Errorf("step %d: Reason = %q, want %q", i, ue.Reason, secrets.ReasonNotFound)
 		}
-		if ue.RetryAfter != s.wantRetryAfter {
-			t.Errorf("step %d: RetryAfter = %v, want %v", i, ue.RetryAfter, s.wantRetryAfter)
+		if ue.Wait != s.wantRetryAfter {
+			t.Errorf("step %d: RetryAfter = %v, want %v", i, ue.Wait, s.wantRetryAfter)
 		}
 	}
 	if got, want := strings.Count(f.logs.String(), "secret not found in Secrets Manager"), 6; got != want {

@@ -14,13 +14,45 @@ import (
 // local runs, Static. A platform in neither is ErrNotConfigured; it never
 // falls back to another platform's secret.
 //
-//	src := &secrets.Platforms{Cache: cache, Refs: map[platform.Platform]secrets.Ref{platform.IOS: ref}}
+//	src := secrets.NewPlatforms(cache, cfg.SecretIDs, cfg.SecretLiterals)
 //	src.Prefetch(ctx) // during init
 //	key, err := src.PlatformSecret(ctx, platform.IOS)
 type Platforms struct {
 	Cache  *Cache
 	Refs   map[platform.Platform]Ref
 	Static Static
+}
+
+// NewPlatforms returns the source of each platform's secret, from maps
+// keyed by platform name as config.Config's are: ids through cache (an ID,
+// or ID#key as config.Load checked it), literals as they are. The function
+// and the doctor read secrets through it alike.
+func NewPlatforms(cache *Cache, ids, literals map[string]string) *Platforms {
+	ps := &Platforms{Cache: cache, Refs: map[platform.Platform]Ref{}, Static: Static{}}
+	for name, id := range ids {
+		if p, err := platform.Parse(name); err == nil {
+			ps.Refs[p] = RefOf(id)
+		}
+	}
+	for name, v := range literals {
+		if p, err := platform.Parse(name); err == nil {
+			ps.Static[p] = []byte(v)
+		}
+	}
+	return ps
+}
+
+// Served lists the platforms that have a secret, in platform.All order.
+func (ps *Platforms) Served() []platform.Platform {
+	var out []platform.Platform
+	for _, p := range platform.All() {
+		_, ref := ps.Refs[p]
+		_, lit := ps.Static[p]
+		if ref || lit {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // PlatformSecret returns the secret of p. Its errors name the platform and
@@ -37,12 +69,13 @@ func (ps *Platforms) PlatformSecret(ctx context.Context, p platform.Platform) ([
 	return ps.Static.PlatformSecret(ctx, p)
 }
 
-// Prefetch fetches every platform's secret in parallel; see Cache.Prefetch.
-func (ps *Platforms) Prefetch(ctx context.Context) {
-	if ps.Cache == nil || len(ps.Refs) == 0 {
+// Prefetch fetches every platform's secret, and the extra ones (the Cognito
+// app client's), in one go; see Cache.Prefetch.
+func (ps *Platforms) Prefetch(ctx context.Context, extra ...Ref) {
+	if ps.Cache == nil || len(ps.Refs)+len(extra) == 0 {
 		return
 	}
-	refs := make([]Ref, 0, len(ps.Refs))
+	refs := extra
 	for _, r := range ps.Refs {
 		refs = append(refs, r)
 	}

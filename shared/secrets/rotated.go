@@ -1,4 +1,4 @@
-// The value a rotation function stores (SPEC §9): the Intercom secret and the
+// The value the rotation function stores: the Intercom secret and the
 // id Intercom gave it, as one JSON object. The rotation function writes it;
 // the cache reads its "secret" field wherever a whole SecretString is asked
 // for, so that a stack's secret IDs need not change when rotation is
@@ -64,6 +64,12 @@ func ParseRotated(s string) (v RotatedValue, ok bool, err error) {
 	if json.Unmarshal(t, &raw) != nil {
 		return RotatedValue{}, false, nil
 	}
+	return rotatedFrom(raw)
+}
+
+// rotatedFrom is ParseRotated of a JSON object already decoded, so that
+// the cache decodes a fetched value once.
+func rotatedFrom(raw map[string]json.RawMessage) (v RotatedValue, ok bool, err error) {
 	if _, has := raw[RotatedIDField]; !has {
 		return RotatedValue{}, false, nil
 	}

@@ -76,7 +76,7 @@ func TestRotatedValueMarshalRoundTrip(t *testing.T) {
 		t.Fatalf("Marshal() = %s, not a JSON object of strings: %v", s, err)
 	}
 	if want := map[string]string{"secret": rotatedSecret, "intercom_secret_id": "103"}; fmt.Sprint(fields) != fmt.Sprint(want) {
-		t.Errorf("Marshal() = %v, want exactly %v (SPEC §9)", fields, want)
+		t.Errorf("Marshal() = %v, want exactly %v", fields, want)
 	}
 	back, ok, err := secrets.ParseRotated(s)
 	if !ok || err != nil || back != v {
@@ -162,10 +162,11 @@ func TestCacheRefusesABrokenRotatedValue(t *testing.T) {
 	}
 }
 
-// TestCacheSwitchToRotation is the switch of SPEC §9: a stack whose secret
-// held the dashboard's plain text keeps signing, with the same secret ID,
-// once the rotation function has stored its JSON value, and after the TTL
-// signs with the rotated secret.
+// TestCacheSwitchToRotation is the switch the README promises ("Rotating
+// the Intercom secret": switching rotation on changes nothing else): a
+// stack whose secret held the dashboard's plain text keeps signing, with
+// the same secret ID, once the rotation function has stored its JSON value,
+// and after the TTL signs with the rotated secret.
 func TestCacheSwitchToRotation(t *testing.T) {
 	f := newFixture(t)
 	ref := secrets.Ref{ID: "intercom/ios"}

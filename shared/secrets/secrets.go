@@ -1,13 +1,11 @@
 // Package secrets provides the per-platform Intercom secrets: AWS Secrets
-// Manager behind a cache (SPEC §6) in Lambda, and literal values (Static)
+// Manager behind a cache in Lambda, and literal values (Static)
 // for local runs.
 //
-//	aws, err := awsenv.Load(ctx, cfg.AWS) // once per execution environment
+//	aws, err := awsenv.Load(ctx, awsEnv) // once per execution environment
 //	cache := secrets.NewCache(secrets.NewClient(aws.SecretsManager()),
-//		secrets.WithTTL(5*time.Minute), secrets.WithMaxStale(time.Hour))
-//	src := &secrets.Platforms{Cache: cache, Refs: map[platform.Platform]secrets.Ref{
-//		platform.IOS: {ID: "prod/intercom", Key: "ios"},
-//	}}
+//		secrets.WithTTL(cfg.SecretCacheTTL), secrets.WithMaxStale(cfg.SecretMaxStale))
+//	src := secrets.NewPlatforms(cache, cfg.SecretIDs, cfg.SecretLiterals)
 //	src.Prefetch(ctx) // during init; failures are logged and retried later
 //	key, err := src.PlatformSecret(ctx, platform.IOS)
 //
@@ -41,11 +39,14 @@ var ErrNotConfigured = errors.New("no secret configured for platform")
 // value exists. Its text is for logs only: it names the secret ID and the
 // kind of failure, never a value.
 type UnavailableError struct {
-	SecretID   string
-	Reason     string        // a stable word for logs and metrics: one of the Reason constants
-	RetryAfter time.Duration // when the next fetch will be tried, in whole seconds, at least one
-	Err        error
+	SecretID string
+	Reason   string        // a stable word for logs and metrics: one of the Reason constants
+	Wait     time.Duration // until the next fetch will be tried, in whole seconds, at least one
+	Err      error
 }
+
+// RetryAfter is how long until the next fetch will be tried.
+func (e *UnavailableError) RetryAfter() time.Duration { return e.Wait }
 
 func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("secret %s unavailable (%s): %v", e.SecretID, e.Reason, e.Err)
@@ -71,19 +72,11 @@ type Ref struct {
 	Key string // empty: the whole SecretString is the secret
 }
 
-// ParseRef parses "ID" or "ID#key". Secret names and ARNs cannot contain
-// '#', so the first '#' ends the ID.
-func ParseRef(s string) (Ref, error) {
-	id, key, hasKey := strings.Cut(s, "#")
-	switch {
-	case id == "":
-		return Ref{}, errors.New("empty secret ID")
-	case hasKey && key == "":
-		return Ref{}, errors.New("empty key after '#'")
-	case strings.ContainsAny(id, " \t\r\n"):
-		return Ref{}, errors.New("secret ID contains white space")
-	}
-	return Ref{ID: id, Key: key}, nil
+// RefOf reads a reference as the configuration writes it: "ID", or
+// "ID#key" (config.ParseSecretID checks the form).
+func RefOf(s string) Ref {
+	id, key, _ := strings.Cut(s, "#")
+	return Ref{ID: id, Key: key}
 }
 
 // String returns the reference as it is written in configuration.

@@ -1,4 +1,4 @@
-// Tests of the configuration-side types: Ref parsing and Static.
+// Tests of the configuration-side types: Static.
 
 package secrets_test
 
@@ -10,39 +10,6 @@ import (
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
-
-func TestParseRef(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		want    secrets.Ref
-		wantErr bool
-	}{
-		{name: "name", in: "prod/intercom", want: secrets.Ref{ID: "prod/intercom"}},
-		{name: "name and key", in: "prod/intercom#ios", want: secrets.Ref{ID: "prod/intercom", Key: "ios"}},
-		{name: "ARN and key", in: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/intercom-AbCdEf#web",
-			want: secrets.Ref{ID: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/intercom-AbCdEf", Key: "web"}},
-		{name: "key may hold '#'", in: "s#a#b", want: secrets.Ref{ID: "s", Key: "a#b"}},
-		{name: "empty", in: "", wantErr: true},
-		{name: "empty ID", in: "#ios", wantErr: true},
-		{name: "empty key", in: "s#", wantErr: true},
-		{name: "white space", in: "prod intercom", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := secrets.ParseRef(tt.in)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("ParseRef(%q) error = %v, want error: %v", tt.in, err, tt.wantErr)
-			}
-			if got != tt.want {
-				t.Errorf("ParseRef(%q) = %+v, want %+v", tt.in, got, tt.want)
-			}
-			if !tt.wantErr && got.String() != tt.in {
-				t.Errorf("String() = %q, want %q", got.String(), tt.in)
-			}
-		})
-	}
-}
 
 func TestStatic(t *testing.T) {
 	s := secrets.Static{platform.IOS: []byte("i"), platform.Web: nil}

@@ -52,12 +52,12 @@ func parseVersion(out *secretsmanager.GetSecretValueOutput) (*version, error) {
 					v.other[k] = true
 				}
 			}
+			// One reading of the rotated shape, the one the rotation
+			// function writes and checks its own values with.
+			if rv, ok, err := rotatedFrom(raw); ok {
+				v.rotated = &rotatedSecret{secret: []byte(rv.Secret), err: err}
+			}
 		}
-	}
-	// One reading of the rotated shape, the one the rotation function
-	// writes and checks its own values with.
-	if rv, ok, err := ParseRotated(*out.SecretString); ok {
-		v.rotated = &rotatedSecret{secret: []byte(rv.Secret), err: err}
 	}
 	return v, nil
 }

@@ -30,7 +30,6 @@ import (
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/httpapi"
 	"github.com/intercom-identity/userhash/shared/metrics"
-	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
 )
 
@@ -55,20 +54,21 @@ func initUpTo(step string) error {
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	awsCfg, err := awsenv.Load(ctx, cfg.AWS)
+	awsEnv, err := awsenv.ReadEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	awsCfg, err := awsenv.Load(ctx, awsEnv)
 	if err != nil {
 		return err
 	}
 	rec := metrics.New(io.Discard, metrics.WithFunctionName(cfg.FunctionName))
 	cache := secrets.NewCache(secrets.NewClient(awsCfg.SecretsManager()),
 		secrets.WithLogger(logger), secrets.WithObserver(rec.SecretEvent))
-	src := &secrets.Platforms{Cache: cache, Refs: map[platform.Platform]secrets.Ref{}}
-	for p, s := range cfg.Secrets {
-		src.Refs[p] = s.Ref
-	}
+	src := secrets.NewPlatforms(cache, cfg.SecretIDs, nil)
 	if step == "prefetch" {
 		src.Prefetch(ctx)
 	}
-	_ = httpapi.New(src, cfg.Platforms(), httpapi.WithLogger(logger), httpapi.WithObserver(rec.Request))
+	_ = httpapi.New(src, src.Served(), httpapi.WithLogger(logger), httpapi.WithObserver(rec.Request))
 	return nil
 }

@@ -1,20 +1,21 @@
 // What the environment says about AWS: the region, the execution role's
 // credentials that Lambda sets, and the endpoint overrides the SDK reads.
-// shared/awsenv builds the SDK's configuration from it.
+// Load builds the SDK's configuration from it.
 
-package config
+package awsenv
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 )
 
-// AWS is the AWS part of the environment. In the Lambda build it is the
+// Env is the AWS part of the environment. In the Lambda build it is the
 // whole of the SDK's configuration (Lambda sets the region and the
 // execution role's credentials); elsewhere the SDK's own LoadDefaultConfig
 // reads the same variables and more (profiles, SSO), and only the
 // endpoints come from here. Both give the variables the same meaning.
-type AWS struct {
+type Env struct {
 	Region string // AWS_REGION, else AWS_DEFAULT_REGION
 
 	// The execution role's credentials, which Lambda sets.
@@ -32,17 +33,17 @@ type AWS struct {
 	CABundle string // AWS_CA_BUNDLE
 }
 
-// LoadAWS reads the AWS variables. lookup is os.LookupEnv outside tests.
+// ReadEnv reads the AWS variables. lookup is os.LookupEnv outside tests.
 // An endpoint that is not an http(s) URL is refused with a line naming its
 // variable; nothing else is checked here, since what a run needs depends on
-// the build (see shared/awsenv).
-func LoadAWS(lookup func(string) (string, bool)) (AWS, error) {
+// the build (see Load).
+func ReadEnv(lookup func(string) (string, bool)) (Env, error) {
 	env := func(name string) string {
 		v, _ := lookup(name)
 		return v
 	}
-	a := AWS{
-		Region:          or(env("AWS_REGION"), env("AWS_DEFAULT_REGION")),
+	a := Env{
+		Region:          cmp.Or(env("AWS_REGION"), env("AWS_DEFAULT_REGION")),
 		AccessKeyID:     env("AWS_ACCESS_KEY_ID"),
 		SecretAccessKey: env("AWS_SECRET_ACCESS_KEY"),
 		SessionToken:    env("AWS_SESSION_TOKEN"),
@@ -50,13 +51,13 @@ func LoadAWS(lookup func(string) (string, bool)) (AWS, error) {
 	}
 	global, err := endpoint(env, "AWS_ENDPOINT_URL", "")
 	if err != nil {
-		return AWS{}, err
+		return Env{}, err
 	}
 	if a.SecretsManagerEndpoint, err = endpoint(env, "AWS_ENDPOINT_URL_SECRETS_MANAGER", global); err != nil {
-		return AWS{}, err
+		return Env{}, err
 	}
 	if a.CognitoEndpoint, err = endpoint(env, "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", global); err != nil {
-		return AWS{}, err
+		return Env{}, err
 	}
 	return a, nil
 }
