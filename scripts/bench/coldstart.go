@@ -10,8 +10,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,10 +20,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/intercom-identity/userhash/internal/awsfake"
+	"github.com/intercom-identity/userhash/internal/rie"
 )
 
 // coldRun is one cold start.
@@ -108,40 +106,30 @@ type launch struct {
 // bootstrap on the first invocation, as Lambda does on a cold start. The
 // emulator's own start (waiting for its port) is kept out of the figure.
 func coldStart(l launch) (coldRun, error) {
-	r, err := coldStartOnce(l)
-	if err != nil && strings.Contains(err.Error(), "address already in use") {
-		// Another process took a port between our choosing it and the
-		// emulator listening on it: nothing to do with the bootstrap.
-		r, err = coldStartOnce(l)
-	}
-	return r, err
-}
-
-func coldStartOnce(l launch) (coldRun, error) {
-	e, err := startEmulator(l.rie, l.command, l.env)
+	e, err := rie.Start(l.rie, l.command, l.env)
 	if err != nil {
 		return coldRun{}, err
 	}
-	defer e.stop()
+	defer e.Stop()
 	if l.proxy != nil {
 		var first func() error
 		if l.onFirst != nil {
 			first = func() error {
-				pids := childPIDs(e.cmd.Process.Pid)
+				pids := e.Children()
 				if len(pids) != 1 {
 					return fmt.Errorf("the emulator has %d children, want the bootstrap alone", len(pids))
 				}
 				return l.onFirst(pids[0])
 			}
 		}
-		l.proxy.route(e.runtimeAddr, first)
+		l.proxy.route(e.RuntimeAddr(), first)
 	}
-	mark := len(e.out.String())
+	mark := len(e.Output())
 	start := time.Now()
-	status, body, err := e.invoke(l.event)
+	status, body, err := e.Invoke(l.event)
 	first := time.Since(start)
 	if err != nil || status != 200 || !bytes.Contains(body, []byte(`"statusCode":200`)) {
-		return coldRun{}, fmt.Errorf("the first invocation answered %d %s (%v)\n%s", status, body, err, e.out.String())
+		return coldRun{}, fmt.Errorf("the first invocation answered %d %s (%v)\n%s", status, body, err, e.Output())
 	}
 	if l.proxy != nil && l.onFirst != nil {
 		if err := l.proxy.done(); err != nil {
@@ -152,8 +140,8 @@ func coldStartOnce(l launch) (coldRun, error) {
 	// was written: wait for the INIT REPORT.
 	var m []string
 	for deadline := time.Now().Add(2 * time.Second); m == nil; time.Sleep(2 * time.Millisecond) {
-		if m = initReport.FindStringSubmatch(e.out.String()); m == nil && time.Now().After(deadline) {
-			return coldRun{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", e.out.String())
+		if m = initReport.FindStringSubmatch(e.Output()); m == nil && time.Now().After(deadline) {
+			return coldRun{}, fmt.Errorf("no INIT REPORT in the emulator's output:\n%s", e.Output())
 		}
 	}
 	initMs, _ := strconv.ParseFloat(m[1], 64)
@@ -162,22 +150,22 @@ func coldStartOnce(l launch) (coldRun, error) {
 		// A typical request comes long after the last one: let a whole
 		// period of the CPU quota pass, so that it starts with its share.
 		time.Sleep(2 * cfsPeriodUs * time.Microsecond)
-		if status, body, err := e.invoke(l.event); err != nil || status != 200 || !bytes.Contains(body, []byte(`"statusCode":200`)) {
+		if status, body, err := e.Invoke(l.event); err != nil || status != 200 || !bytes.Contains(body, []byte(`"statusCode":200`)) {
 			return coldRun{}, fmt.Errorf("warm invocation: %d %s (%v)", status, body, err)
 		}
 		// The emulator prints its REPORT as it answers: wait for it.
 		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-			if ds := reportDuration.FindAllStringSubmatch(e.out.String(), -1); len(ds) >= i+2 {
+			if ds := reportDuration.FindAllStringSubmatch(e.Output(), -1); len(ds) >= i+2 {
 				ms, _ := strconv.ParseFloat(ds[i+1][1], 64)
 				r.warmMs = append(r.warmMs, ms)
 				break
 			}
 			if time.Now().After(deadline) {
-				return coldRun{}, fmt.Errorf("no REPORT for warm invocation %d:\n%s", i+1, e.out.String())
+				return coldRun{}, fmt.Errorf("no REPORT for warm invocation %d:\n%s", i+1, e.Output())
 			}
 		}
 	}
-	r.out = e.out.String()
+	r.out = e.Output()
 	r.fnOut = r.out[mark:]
 	return r, nil
 }
@@ -186,112 +174,6 @@ var (
 	initReport     = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 	reportDuration = regexp.MustCompile(`REPORT RequestId: \S+\t(?:Init Duration: [0-9.]+ ms\t)?Duration: ([0-9.]+) ms`)
 )
-
-// emulator is one RIE with its bootstrap: internal/rie's Start, with the
-// runtime API's address known, for the proxy.
-type emulator struct {
-	cmd         *exec.Cmd
-	out         *output
-	invokeURL   string
-	runtimeAddr string
-}
-
-func startEmulator(rieBin, command string, env []string) (*emulator, error) {
-	addrs, err := freeAddrs(2)
-	if err != nil {
-		return nil, err
-	}
-	invokeAddr, runtimeAddr := addrs[0], addrs[1]
-	cmd := exec.Command(rieBin, "--log-level", "info",
-		"--runtime-interface-emulator-address", invokeAddr,
-		"--runtime-api-address", runtimeAddr,
-		command)
-	cmd.Dir = filepath.Dir(command)
-	cmd.Env = env
-	e := &emulator{cmd: cmd, out: &output{}, runtimeAddr: runtimeAddr,
-		invokeURL: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"}
-	cmd.Stdout, cmd.Stderr = e.out, e.out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the emulator: %w", err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		c, err := net.DialTimeout("tcp", invokeAddr, time.Second)
-		if err == nil {
-			c.Close()
-			return e, nil
-		}
-		if time.Now().After(deadline) {
-			e.stop()
-			return nil, fmt.Errorf("the emulator did not listen on %s within 10s: %v\n%s", invokeAddr, err, e.out.String())
-		}
-	}
-}
-
-func (e *emulator) invoke(event []byte) (int, []byte, error) {
-	client := &http.Client{Timeout: 60 * time.Second}
-	resp, err := client.Post(e.invokeURL, "application/json", bytes.NewReader(event))
-	if err != nil {
-		return 0, nil, fmt.Errorf("invoke: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, body, err
-}
-
-// stop ends the bootstrap and the emulator, and waits until the
-// bootstrap is gone (its cgroup can be removed only when empty).
-func (e *emulator) stop() {
-	children := childPIDs(e.cmd.Process.Pid)
-	for _, pid := range children {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
-	_ = e.cmd.Process.Kill()
-	_ = e.cmd.Wait()
-	for _, pid := range children {
-		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if _, err := os.Stat(fmt.Sprintf("/proc/%d/task", pid)); err != nil {
-				break
-			}
-			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); bytes.Contains(b, []byte(") Z ")) {
-				break
-			}
-		}
-	}
-}
-
-// freeAddrs returns n distinct free loopback addresses: each listener
-// stays open until all are chosen, or the kernel could hand out one port
-// twice.
-func freeAddrs(n int) ([]string, error) {
-	var addrs []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		addrs = append(addrs, l.Addr().String())
-	}
-	return addrs, nil
-}
-
-// output collects a process's output while the caller reads it.
-type output struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
 
 // bootstraps are the executables the cold-start ladder runs, built for
 // this machine (the emulator runs them natively), and the arm64 bootstrap

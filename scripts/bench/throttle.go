@@ -195,22 +195,3 @@ func (p *runtimeProxy) done() error {
 }
 
 func (p *runtimeProxy) Close() { _ = p.srv.Close() }
-
-// childPIDs returns the children of the process pid, from every thread's
-// /proc children list.
-func childPIDs(pid int) []int {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	var out []int
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(f); err == nil {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
-}
