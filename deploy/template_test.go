@@ -59,7 +59,7 @@ func TestTemplateFunction(t *testing.T) {
 		{"memory", []string{"Globals", "Function", "MemorySize"}, 128},
 		{"the user-hash function's memory from a parameter", []string{"Resources", "UserHashFunction", "Properties", "MemorySize"}, map[string]any{"Ref": "MemorySize"}},
 		// The default comes from the cold start measured at each size.
-		{"memory size default", []string{"Parameters", "MemorySize", "Default"}, 256},
+		{"memory size default", []string{"Parameters", "MemorySize", "Default"}, 512},
 		{"memory sizes", []string{"Parameters", "MemorySize", "AllowedValues"}, []any{128, 256, 512, 1024, 1769, 2048, 3008}},
 		{"tracing", []string{"Globals", "Function", "Tracing"}, "Active"},
 		{"JSON logs", []string{"Globals", "Function", "LoggingConfig", "LogFormat"}, "JSON"},
