@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,8 +40,9 @@ type env struct {
 	url      string // the fake's base URL
 	tokenARN string
 	logs     *logtest.Buffer
-	seen     []string // every secret material seen, to hold the logs to
-	release  func()   // ends a call held by intercomfake.Hold
+	seen     []string     // every secret material seen, to hold the logs to
+	release  func()       // ends a call held by intercomfake.Hold
+	weeks    atomic.Int64 // how far ahead the rotators' clock runs, in weeks: one more each start
 }
 
 func newEnv(t *testing.T) *env {
@@ -95,16 +97,18 @@ func (e *env) rotator(subjects []subject, opts ...rotation.Option) *rotation.Rot
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The tests rotate seconds apart, and play rotations as far apart as
 	// a real schedule's: the clock that judges a retired secret's age
-	// runs a week ahead, so every old secret has been out of use long
-	// enough. TestCloseRotationsKeepEverySecretInUse passes the real one.
-	weekAhead := rotation.WithClock(func() time.Time { return time.Now().Add(7 * 24 * time.Hour) })
-	return rotation.New(e.proxied, cfg, append([]rotation.Option{rotation.WithLogger(logger), weekAhead}, opts...)...)
+	// moves a week ahead each time a rotation starts (start), so every
+	// old secret has been out of use long enough by the next rotation.
+	// TestCloseRotationsKeepEverySecretInUse passes clocks of its own.
+	weekly := rotation.WithClock(func() time.Time { return time.Now().Add(time.Duration(e.weeks.Load()) * 7 * 24 * time.Hour) })
+	return rotation.New(e.proxied, cfg, append([]rotation.Option{rotation.WithLogger(logger), weekly}, opts...)...)
 }
 
 // start starts a rotation of s as Secrets Manager does, and returns the
 // new version's id.
 func (e *env) start(s subject) string {
 	e.t.Helper()
+	e.weeks.Add(1)
 	token, err := awsfake.StartRotation(context.Background(), e.sm, s.arn)
 	if err != nil {
 		e.t.Fatal(err)
@@ -130,6 +134,17 @@ func (e *env) rotate(r *rotation.Rotator, s subject) string {
 		}
 	}
 	return token
+}
+
+// retiringLabels counts s's versions that carry a retiring label.
+func (e *env) retiringLabels(s subject) int {
+	n := 0
+	for _, stages := range e.labels(s) {
+		if slices.ContainsFunc(stages, func(l string) bool { return strings.HasPrefix(l, "intercom-retiring-") }) {
+			n++
+		}
+	}
+	return n
 }
 
 // labels returns the secret's versions and their staging labels.

@@ -534,6 +534,13 @@ func (r *Rotator) finishSecret(ctx context.Context, ru *run, ic *intercom.Client
 		SecretId: aws.String(ru.secretID), VersionStage: aws.String(stageCurrent), MoveToVersionId: aws.String(ru.version),
 	}
 	if current != "" {
+		// The version leaving AWSCURRENT is in use until the move: its
+		// label says since when it is not, so that a later rotation judges
+		// its secret from this moment, not from when the new version was
+		// made (a finishSecret retried for hours moves it hours later).
+		if err := r.markRetiring(ctx, ru, current); err != nil {
+			return err
+		}
 		move.RemoveFromVersionId = aws.String(current)
 	}
 	if err := r.updateStage(ctx, move); err != nil {
@@ -605,14 +612,28 @@ func (r *Rotator) retire(ctx context.Context, ru *run, ic *intercom.Client, list
 			return keep(fmt.Sprintf("its name in Intercom is not %q, the one this function gives that version, so this function did not make it", want))
 		}
 	}
+	// Out of use since the move that made it AWSPREVIOUS, which labelled
+	// it; a version moved before that label existed is judged from the
+	// current version's date, moments before its own move.
 	since := aws.ToTime(cur.CreatedDate)
+	labelled := false
+	for _, l := range ru.stages[previous] {
+		if t, ok := retiringSince(l, previous); ok {
+			labelled = true
+			if t.After(since) {
+				since = t
+			}
+		}
+	}
 	if out := r.now().Sub(since); out < r.cfg.RetireAfter {
 		label := retiringLabel(since, previous)
-		err := r.updateStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
-			SecretId: aws.String(ru.secretID), VersionStage: aws.String(label), MoveToVersionId: aws.String(previous),
-		})
-		if err != nil {
-			return fmt.Errorf("label the AWSPREVIOUS version %s: %w", label, err)
+		if !labelled {
+			err := r.updateStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+				SecretId: aws.String(ru.secretID), VersionStage: aws.String(label), MoveToVersionId: aws.String(previous),
+			})
+			if err != nil {
+				return fmt.Errorf("label the AWSPREVIOUS version %s: %w", label, err)
+			}
 		}
 		r.log.LogAttrs(ctx, slog.LevelWarn, "the Intercom secret of the AWSPREVIOUS version is kept for now: caches and JWTs may still use it; a later rotation deletes it",
 			slog.String("step", ru.step), slog.String("platform", ru.platform.String()),
@@ -624,7 +645,39 @@ func (r *Rotator) retire(ctx context.Context, ru *run, ic *intercom.Client, list
 	if err := r.deleteNamed(ctx, ru, ic, list, want, ""); err != nil {
 		return err
 	}
+	if err := r.unlabelRetiring(ctx, ru, previous, ""); err != nil {
+		return err
+	}
 	ru.done = append(ru.done, slog.String("retired_intercom_secret_id", old.IntercomSecretID), slog.String("retired_version_id", previous))
+	return nil
+}
+
+// markRetiring labels version, about to leave AWSCURRENT, with the moment
+// it goes out of use, in place of any such label an earlier try left.
+func (r *Rotator) markRetiring(ctx context.Context, ru *run, version string) error {
+	label := retiringLabel(r.now(), version)
+	err := r.updateStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId: aws.String(ru.secretID), VersionStage: aws.String(label), MoveToVersionId: aws.String(version),
+	})
+	if err != nil {
+		return fmt.Errorf("label the AWSCURRENT version %s: %w", label, err)
+	}
+	return r.unlabelRetiring(ctx, ru, version, label)
+}
+
+// unlabelRetiring takes version's retiring labels off, but keep.
+func (r *Rotator) unlabelRetiring(ctx context.Context, ru *run, version, keep string) error {
+	for _, l := range ru.stages[version] {
+		if _, ok := retiringSince(l, version); !ok || l == keep {
+			continue
+		}
+		err := r.updateStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+			SecretId: aws.String(ru.secretID), VersionStage: aws.String(l), RemoveFromVersionId: aws.String(version),
+		})
+		if err != nil {
+			return fmt.Errorf("take %s off version %s: %w", l, version, err)
+		}
+	}
 	return nil
 }
 

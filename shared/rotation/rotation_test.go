@@ -578,16 +578,10 @@ func TestCloseRotationsKeepEverySecretInUse(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "kept for now") {
 		t.Errorf("keeping a secret is not logged:\n%s", e.logs)
 	}
-	retiring := 0
-	for _, stages := range e.labels(ios) {
-		for _, l := range stages {
-			if strings.HasPrefix(l, "intercom-retiring-") {
-				retiring++
-			}
-		}
-	}
-	if retiring != 1 {
-		t.Errorf("%d versions carry a retiring label, want 1 (the first rotation's; the second's is AWSPREVIOUS)", retiring)
+	// Every version that left AWSCURRENT carries the moment it did: the
+	// dashboard's and the first two rotations'.
+	if n := e.retiringLabels(ios); n != 3 {
+		t.Errorf("%d versions carry a retiring label, want 3 (each version that left AWSCURRENT)", n)
 	}
 
 	hourLater := e.rotator([]subject{ios}, rotation.WithClock(func() time.Time { return time.Now().Add(time.Hour) }))
@@ -598,18 +592,50 @@ func TestCloseRotationsKeepEverySecretInUse(t *testing.T) {
 		t.Errorf("judged an hour later, live iOS secrets = %v, want all %v", got, want)
 	}
 
+	// Three hours later the first two rotations' secrets have been out of
+	// use for three hours and go; the third's left AWSCURRENT at the
+	// hour-later rotation, two hours ago, and stays.
 	threeHoursLater := e.rotator([]subject{ios}, rotation.WithClock(func() time.Time { return time.Now().Add(3 * time.Hour) }))
 	token := e.rotate(threeHoursLater, ios)
 	e.checkSettled(ios, token)
 	latest := e.rotated(ios, "AWSCURRENT").IntercomSecretID
-	if got, want := e.liveIDs(platform.IOS), []string{dashboard, made[3], latest}; !sameSet(got, want) {
-		t.Errorf("judged three hours later, live iOS secrets = %v, want the dashboard's, the previous and the current %v", got, want)
+	if got, want := e.liveIDs(platform.IOS), []string{dashboard, made[2], made[3], latest}; !sameSet(got, want) {
+		t.Errorf("judged three hours later, live iOS secrets = %v, want the dashboard's, the one out of use for two hours, the previous and the current %v", got, want)
 	}
-	for _, stages := range e.labels(ios) {
-		for _, l := range stages {
-			if strings.HasPrefix(l, "intercom-retiring-") {
-				t.Errorf("label %s left on after its secret was deleted", l)
-			}
+	if n := e.retiringLabels(ios); n != 2 {
+		t.Errorf("%d versions carry a retiring label, want 2 (the two whose secrets are kept): a deleted one's label must go with it", n)
+	}
+}
+
+// A finishSecret that succeeds only hours after its createSecret (Secrets
+// Manager retrying a failed step) moves AWSCURRENT then: the secret it
+// replaces was in use until that moment, however old the new version is,
+// and a rotation minutes later must keep it.
+func TestLateFinishKeepsTheSecretItReplaced(t *testing.T) {
+	e := newEnv(t)
+	ios := e.platformSecret("intercom/ios", platform.IOS, "dashboard-ios-secret")
+	at := func(d time.Duration) *rotation.Rotator {
+		return e.rotator([]subject{ios}, rotation.WithClock(func() time.Time { return time.Now().Add(d) }))
+	}
+	e.rotate(at(0), ios)
+	first := e.rotated(ios, "AWSCURRENT").IntercomSecretID
+
+	token := e.start(ios)
+	for _, step := range []string{rotation.StepCreate, rotation.StepSet, rotation.StepTest} {
+		if err := e.step(at(0), ios, token, step); err != nil {
+			t.Fatalf("%s: %v", step, err)
 		}
+	}
+	if err := e.step(at(3*time.Hour), ios, token, rotation.StepFinish); err != nil {
+		t.Fatalf("finish, three hours later: %v", err)
+	}
+	e.checkSettled(ios, token)
+
+	e.rotate(at(3*time.Hour+time.Minute), ios)
+	if !slices.Contains(e.liveIDs(platform.IOS), first) {
+		t.Errorf("the first rotation's secret %s was deleted a minute after it stopped being current (its successor was made three hours earlier)", first)
+	}
+	if n := e.intercom.Count(intercomfake.Delete); n != 0 {
+		t.Errorf("Intercom deletes = %d, want none", n)
 	}
 }
