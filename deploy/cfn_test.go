@@ -23,21 +23,28 @@ import (
 // becomes {"Ref": x}, !If [...] becomes {"Fn::If": [...]}, and so on.
 func loadTemplate(t *testing.T) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile("../template.yaml")
+	return loadTemplateFile(t, "../template.yaml")
+}
+
+// loadTemplateFile is loadTemplate for another template, such as
+// deploy/edge-waf.yaml.
+func loadTemplateFile(t *testing.T, path string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read template: %v", err)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("template.yaml is not YAML: %v", err)
+		t.Fatalf("%s is not YAML: %v", path, err)
 	}
 	v, err := longForm(&doc)
 	if err != nil {
-		t.Fatalf("template.yaml: %v", err)
+		t.Fatalf("%s: %v", path, err)
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		t.Fatalf("template.yaml is not a mapping")
+		t.Fatalf("%s is not a mapping", path)
 	}
 	return m
 }

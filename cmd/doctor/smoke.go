@@ -189,6 +189,7 @@ var problemFixes = map[string]string{
 	"unauthenticated":      "The username or password is wrong, or the user does not exist: try the credentials in the app, or give a bearer token instead.",
 	"challenge_required":   "The user must complete a further sign-in step (MFA, a new password) first: finish it in the app, or test with another user.",
 	"unidentified_user":    "The user has neither a user_id nor an email: check USER_ID_CLAIM and EMAIL_CLAIM (and that the email is verified).",
+	"forbidden_origin":     "The stack has a CloudFront edge and this URL goes around it: call the stack's EdgeUrl output (-stack reads it as UserHashUrl).",
 	"unsupported_platform": "The deployment has no secret for this platform: add it to the stack's Platforms, or leave it out with -platform.",
 	"secret_unavailable":   "The function cannot read the platform's secret: put its value in (docs/deploy.md, step 3) and check the function's log line for why.",
 	"too_many_requests":    "The identity provider throttled sign-ins: wait and try again.",

@@ -107,6 +107,8 @@ func TestStartRefusesBadConfig(t *testing.T) {
 		{name: "jwt mode without issuer", env: map[string]string{"IOS_SECRET": "x"}, variable: "JWT_ISSUER"},
 		{name: "literal secret inside Lambda", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9", "IOS_SECRET": "x"}, variable: "IOS_SECRET_ID"},
 		{name: "password mode in Lambda without Cognito", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9", "AUTH_MODE": "password", "IOS_SECRET_ID": "ios"}, variable: "COGNITO_CLIENT_ID"},
+		// Nothing stands in front of the local server to add the edge's header.
+		{name: "edge origin secret on the local server", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "EDGE_ORIGIN_SECRET_ID": "edge/origin"}, variable: "EDGE_ORIGIN_SECRET_ID"},
 		{name: "missing users file", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET": "x", "USERS_FILE": "/nonexistent/users.json"}, variable: "USERS_FILE"},
 		// The demo users' passwords are public: never beside a real secret.
 		{name: "demo users with a real secret", env: map[string]string{"AUTH_MODE": "password", "IOS_SECRET_ID": "prod/intercom-ios", "AWS_REGION": "us-east-1"}, variable: "USERS_FILE"},

@@ -72,18 +72,28 @@ func run() error {
 			secrets.WithObserver(rec.SecretEvent))
 	}
 	src := secrets.NewPlatforms(cache, cfg.SecretIDs, cfg.SecretLiterals)
-	var clientSecret []secrets.Ref
+	var clientSecret, extra []secrets.Ref
 	if cfg.CognitoClientSecretID != "" {
 		clientSecret = append(clientSecret, secrets.RefOf(cfg.CognitoClientSecretID))
+		extra = append(extra, clientSecret...)
+	}
+	if cfg.EdgeOriginSecretID != "" {
+		extra = append(extra, secrets.RefOf(cfg.EdgeOriginSecretID))
 	}
 	// Warm the cache now, during init, in one call; a failure is logged
 	// and retried on the first request instead of failing the start.
-	src.Prefetch(ctx, clientSecret...)
+	src.Prefetch(ctx, extra...)
 	opts := []httpapi.Option{
 		httpapi.WithClaims(claims),
 		httpapi.WithUserJWTTTL(cfg.UserJWTTTL),
 		httpapi.WithLogger(logger),
 		httpapi.WithObserver(rec.Request),
+	}
+	if cfg.EdgeOriginSecretID != "" {
+		// A CloudFront edge stands in front (EdgeWebAclArn): refuse what
+		// went around it, with its secret read through the same cache.
+		ref := secrets.RefOf(cfg.EdgeOriginSecretID)
+		opts = append(opts, httpapi.WithOriginVerify(func(ctx context.Context) ([]byte, error) { return cache.Get(ctx, ref) }))
 	}
 	if cfg.Mode == config.ModePassword {
 		checker, err := passwordChecker(cfg, claims, awsCfg, cache, clientSecret)

@@ -397,3 +397,61 @@ func TestLambdaBootstrapRefusesToServeLocally(t *testing.T) {
 		t.Errorf("output %q contains the secret", msg)
 	}
 }
+
+// TestEdgeInLambdaRuntime runs the bootstrap as the template deploys it
+// behind a CloudFront edge (EdgeWebAclArn): EDGE_ORIGIN_SECRET_ID names a
+// generated secret in moto, and only a request carrying it in
+// X-Origin-Verify, as CloudFront adds it, is answered.
+func TestEdgeInLambdaRuntime(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skipf("the Lambda Runtime Interface Emulator runs on Linux only, not %s", runtime.GOOS)
+	}
+	rieBin := lambdaEmulator(t)
+	bootstrap := hostBootstrap(t)
+	motoURL := awsfake.StartMoto(t)
+	env := rieBaseEnv(t, motoURL)
+	for k, v := range rieMotoSecrets(t, motoURL) {
+		env[k] = v
+	}
+	const originSecret = "Rt7uVw2xYz4aBc6dEf8gHj0kLm1nPq3s"
+	sm := secretsmanager.NewFromConfig(awsfake.Config(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	out, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("EdgeOriginSecret-test"), SecretString: aws.String(originSecret)})
+	if err != nil {
+		t.Fatalf("CreateSecret: %v", err)
+	}
+	env["AUTH_MODE"] = "jwt"
+	env["EDGE_ORIGIN_SECRET_ID"] = aws.ToString(out.ARN)
+	f := startEmulator(t, rieBin, bootstrap, env)
+
+	for _, tt := range []struct {
+		name   string
+		header string // X-Origin-Verify; "" for none
+		status int
+		code   string
+	}{
+		{"went around CloudFront", "", 403, "forbidden_origin"},
+		{"a wrong secret", originSecret[:len(originSecret)-1] + "X", 403, "forbidden_origin"},
+		{"through CloudFront", originSecret, 200, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := eventstest.Load(t, "ios.json")
+			ev.Headers = map[string]string{"content-type": "application/json", "cloudfront-viewer-address": "203.0.113.9:443"}
+			if tt.header != "" {
+				ev.Headers["x-origin-verify"] = tt.header
+			}
+			raw, _ := json.Marshal(ev)
+			resp := f.invoke(t, raw)
+			if tt.code != "" {
+				checkRIEProblem(t, resp, tt.status, tt.code)
+				return
+			}
+			if resp.StatusCode != 200 || !strings.Contains(resp.Body, independentHash(rieSecrets["ios"], "u-123")) {
+				t.Fatalf("got %d %s, want 200 with the hash of u-123", resp.StatusCode, resp.Body)
+			}
+		})
+	}
+	if out := f.Output(); strings.Contains(out, originSecret) || strings.Contains(out, originSecret[:len(originSecret)-1]) {
+		t.Errorf("the function's output holds the origin secret:\n%s", out)
+	}
+	f.checkLogClean(t)
+}

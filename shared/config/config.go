@@ -68,7 +68,11 @@ type Config struct {
 
 	CognitoClientID       string
 	CognitoClientSecretID string // COGNITO_CLIENT_SECRET_ID, ID or ID#key; "" when the app client has no secret
-	UsersFile             string // USERS_FILE, or DefaultUsersFile where that is allowed; "" where no users file is read
+	// EdgeOriginSecretID is EDGE_ORIGIN_SECRET_ID, ID or ID#key: the secret
+	// CloudFront sends in X-Origin-Verify when the stack has an edge in
+	// front of the API (EdgeWebAclArn); "" without one. Lambda only.
+	EdgeOriginSecretID string
+	UsersFile          string // USERS_FILE, or DefaultUsersFile where that is allowed; "" where no users file is read
 
 	UserJWTTTL time.Duration // 0: issue no JWT
 
@@ -82,7 +86,7 @@ type Config struct {
 
 // UsesSecretsManager reports whether any secret is read from Secrets Manager.
 func (c Config) UsesSecretsManager() bool {
-	return c.CognitoClientSecretID != "" || len(c.SecretIDs) > 0
+	return c.CognitoClientSecretID != "" || c.EdgeOriginSecretID != "" || len(c.SecretIDs) > 0
 }
 
 // UsesCognito reports whether password sign-in goes to a Cognito user pool.
@@ -168,6 +172,17 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		if c.CognitoClientID == "" {
 			return Config{}, errors.New("COGNITO_CLIENT_SECRET_ID: set without COGNITO_CLIENT_ID")
 		}
+	}
+	if id := env("EDGE_ORIGIN_SECRET_ID"); id != "" {
+		if _, _, err := ParseSecretID(id); err != nil {
+			return Config{}, fmt.Errorf("EDGE_ORIGIN_SECRET_ID: %v", err)
+		}
+		// Only CloudFront sends the header; nothing stands in front of the
+		// local server to add it, or to vouch for CloudFront-Viewer-Address.
+		if !c.InLambda {
+			return Config{}, errors.New("EDGE_ORIGIN_SECRET_ID: the CloudFront edge's origin check runs in AWS Lambda only; the local server has no CloudFront in front, so unset it")
+		}
+		c.EdgeOriginSecretID = id
 	}
 	if err := c.usersFile(); err != nil {
 		return Config{}, err

@@ -121,6 +121,8 @@ func TestLoadRejects(t *testing.T) {
 		{name: "literal in Lambda", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "ANDROID_SECRET": "s3cr3t-value"}, variable: "ANDROID_SECRET_ID"},
 		{name: "password mode in Lambda without Cognito", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "AUTH_MODE": "password", "IOS_SECRET_ID": "ios"}, variable: "COGNITO_CLIENT_ID"},
 		{name: "client secret without client", env: with("COGNITO_CLIENT_SECRET_ID", "cs"), variable: "COGNITO_CLIENT_SECRET_ID"},
+		{name: "edge origin secret on the local server", env: with("EDGE_ORIGIN_SECRET_ID", "edge/origin"), variable: "EDGE_ORIGIN_SECRET_ID"},
+		{name: "edge origin secret with an empty key", env: map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "EDGE_ORIGIN_SECRET_ID": "edge/origin#"}, variable: "EDGE_ORIGIN_SECRET_ID"},
 		{name: "local jwt mode without issuer", env: map[string]string{"IOS_SECRET": "s3cr3t-value"}, variable: "JWT_ISSUER"},
 		{name: "local jwt mode without audience", env: map[string]string{"IOS_SECRET": "s3cr3t-value", "JWT_ISSUER": "https://issuer.example"}, variable: "JWT_AUDIENCE"},
 		{name: "issuer not a URL", env: map[string]string{"IOS_SECRET": "s3cr3t-value", "JWT_ISSUER": "issuer.example", "JWT_AUDIENCE": "a"}, variable: "JWT_ISSUER"},
@@ -198,6 +200,24 @@ func TestCognitoClientSecretIsParsedOnce(t *testing.T) {
 	c, err = load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "AUTH_MODE": "password", "IOS_SECRET_ID": "ios", "COGNITO_CLIENT_ID": "client"})
 	if err != nil || c.CognitoClientSecretID != "" {
 		t.Errorf("without COGNITO_CLIENT_SECRET_ID: %q, %v; want none", c.CognitoClientSecretID, err)
+	}
+}
+
+// TestEdgeOriginSecret: EDGE_ORIGIN_SECRET_ID, the template's generated
+// secret's ARN when the stack has a CloudFront edge, is read as given in
+// Lambda and puts Secrets Manager to use; unset, there is no edge.
+func TestEdgeOriginSecret(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:EdgeOriginSecret-AbC123"
+	c, err := load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "EDGE_ORIGIN_SECRET_ID": arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EdgeOriginSecretID != arn || !c.UsesSecretsManager() {
+		t.Errorf("EdgeOriginSecretID = %q, UsesSecretsManager() = %v; want %q, true", c.EdgeOriginSecretID, c.UsesSecretsManager(), arn)
+	}
+	c, err = load(t, map[string]string{"AWS_LAMBDA_RUNTIME_API": "x", "IOS_SECRET_ID": "ios", "EDGE_ORIGIN_SECRET_ID": ""})
+	if err != nil || c.EdgeOriginSecretID != "" {
+		t.Errorf("EDGE_ORIGIN_SECRET_ID empty: %q, %v; want no edge", c.EdgeOriginSecretID, err)
 	}
 }
 

@@ -80,6 +80,9 @@ type Handler struct {
 	now       func() time.Time
 	log       *slog.Logger
 	observe   func(Outcome)
+	// origin is the edge's origin-verify secret; nil when the API has no
+	// CloudFront distribution in front.
+	origin func(context.Context) ([]byte, error)
 }
 
 // Outcome describes one answered request, for metrics.
@@ -115,6 +118,18 @@ func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = 
 // WithObserver calls f once for every answered request, after the answer is
 // made; f must be quick and safe for concurrent use.
 func WithObserver(f func(Outcome)) Option { return func(h *Handler) { h.observe = f } }
+
+// WithOriginVerify puts the handler behind a CloudFront distribution (the
+// template's EdgeWebAclArn): secret returns the value CloudFront sends in
+// the X-Origin-Verify header, read through the secrets cache, so that a
+// request that went around CloudFront, to the execute-api URL, is refused
+// with 403 forbidden_origin before anything else that costs. Behind it,
+// the caller's address handed to the identity provider is CloudFront's
+// CloudFront-Viewer-Address, since requestContext.http.sourceIp is then
+// CloudFront's own. Without this option both headers mean nothing.
+func WithOriginVerify(secret func(context.Context) ([]byte, error)) Option {
+	return func(h *Handler) { h.origin = secret }
+}
 
 // New returns a handler that serves the given platforms with secrets from
 // src. It is in jwt mode unless WithPasswords is given.
@@ -217,12 +232,15 @@ func platformName(p platform.Platform) string {
 	return ""
 }
 
-// serve runs the checks in the documented order (method, body, platform,
+// serve runs the checks in the documented order (method, origin, body, platform,
 // credentials, identity, secret) and returns the platform, when known, and
 // either the success body or the first failure.
 func (h *Handler) serve(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (platform.Platform, []byte, *failure) {
 	if m := req.RequestContext.HTTP.Method; m != "POST" {
 		return 0, nil, &failure{code: CodeMethodNotAllowed, detail: "use POST", header: map[string]string{"Allow": "POST"}}
+	}
+	if f := h.verifyOrigin(ctx, req); f != nil {
+		return 0, nil, f
 	}
 
 	raw, err := readBody(req)
@@ -315,7 +333,13 @@ func (h *Handler) authenticate(ctx context.Context, req *events.APIGatewayV2HTTP
 	}
 	// The identity provider's threat protection judges the caller's
 	// address and device, not the function's.
-	ctx = auth.WithCaller(ctx, auth.Caller{IP: req.RequestContext.HTTP.SourceIP, EncodedData: fs["encoded_data"]})
+	ip := req.RequestContext.HTTP.SourceIP
+	if h.origin != nil {
+		// verifyOrigin passed: CloudFront sent this request, and its
+		// sourceIp is CloudFront's; the viewer's is in its header.
+		ip = viewerIP(header(req.Headers, viewerAddressHeader))
+	}
+	ctx = auth.WithCaller(ctx, auth.Caller{IP: ip, EncodedData: fs["encoded_data"]})
 	id, err := h.passwords.SignIn(ctx, username, password)
 	var challenge *auth.ChallengeError
 	var later tryLater

@@ -24,6 +24,7 @@ const (
 	CodeUnauthenticated     Code = "unauthenticated"
 	CodeChallengeRequired   Code = "challenge_required"
 	CodeUnidentifiedUser    Code = "unidentified_user"
+	CodeForbiddenOrigin     Code = "forbidden_origin"
 	CodeNotFound            Code = "not_found"
 	CodeMethodNotAllowed    Code = "method_not_allowed"
 	CodeTooManyRequests     Code = "too_many_requests"
@@ -48,6 +49,7 @@ var problemMeta = map[Code]struct {
 	CodeUnauthenticated:     {http.StatusUnauthorized, "Authentication failed"},
 	CodeChallengeRequired:   {http.StatusUnauthorized, "A further sign-in step is required"},
 	CodeUnidentifiedUser:    {http.StatusForbidden, "The user is not identified"},
+	CodeForbiddenOrigin:     {http.StatusForbidden, "The request did not come through the API's edge"},
 	CodeNotFound:            {http.StatusNotFound, "Not found"},
 	CodeMethodNotAllowed:    {http.StatusMethodNotAllowed, "Method not allowed"},
 	CodeTooManyRequests:     {http.StatusTooManyRequests, "Too many sign-in attempts"},
