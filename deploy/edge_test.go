@@ -7,12 +7,9 @@ package deploy_test
 
 import (
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/intercom-identity/userhash/internal/testenv"
 )
 
 const webACLARN = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/userhash-edge/473e64fd-f30b-4765-81a0-62ad96dd167a"
@@ -168,13 +165,7 @@ func TestTemplateEdgeRefuses(t *testing.T) {
 
 // TestCfnLintEdgeWAF runs cfn-lint on the companion web ACL template, as
 // TestCfnLint does on the stack's.
-func TestCfnLintEdgeWAF(t *testing.T) {
-	bin := testenv.NeedsTool(t, "cfn-lint")
-	out, err := exec.Command(bin, "--include-checks", "I", "--", "edge-waf.yaml").CombinedOutput()
-	if err != nil {
-		t.Errorf("cfn-lint deploy/edge-waf.yaml: %v\n%s", err, out)
-	}
-}
+func TestCfnLintEdgeWAF(t *testing.T) { cfnLint(t, "edge-waf.yaml") }
 
 // TestEdgeWAFTemplate evaluates deploy/edge-waf.yaml: a CLOUDFRONT-scope
 // web ACL that allows by default and blocks one IP address past the given

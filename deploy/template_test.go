@@ -615,11 +615,16 @@ func TestTemplateRefusesBadParameters(t *testing.T) {
 
 // TestCfnLint runs cfn-lint, with its SAM translator, on the template: no
 // error, no warning, no informational finding.
-func TestCfnLint(t *testing.T) {
+func TestCfnLint(t *testing.T) { cfnLint(t, "../template.yaml") }
+
+// cfnLint runs cfn-lint on the template at path, informational checks
+// included, and fails t on any finding.
+func cfnLint(t *testing.T, path string) {
+	t.Helper()
 	bin := testenv.NeedsTool(t, "cfn-lint")
-	out, err := exec.Command(bin, "--include-checks", "I", "--", "../template.yaml").CombinedOutput()
+	out, err := exec.Command(bin, "--include-checks", "I", "--", path).CombinedOutput()
 	if err != nil {
-		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out)
+		t.Errorf("cfn-lint %s: %v\n%s", path, err, out)
 	}
 }
 
