@@ -3,11 +3,12 @@
 .PHONY: run test test-browser bench bench-micro fuzz lint vuln build build-UserHashFunction build-RotateSecretFunction deploy doctor invoke invoke-rie tools
 
 GO ?= go
-# Every target builds and tests with the Go of go.mod's go line (an older Go
-# refuses the module). Any Go from 1.21 on fetches it from the Go module
+# Every target builds and tests with Go 1.27.3, go.mod's go line (an older
+# Go refuses the module; deploy/build_test.go holds this pin, .ci/run's and
+# the README's to go.mod). Any Go from 1.21 on fetches it from the Go module
 # proxy once, even where the machine's go.env says GOTOOLCHAIN=local, and a
 # newer Go does not stand in for it: the bootstraps are built by this one.
-export GOTOOLCHAIN := go$(shell sed -n 's/^go //p' $(dir $(lastword $(MAKEFILE_LIST)))go.mod)
+export GOTOOLCHAIN := go1.27.3
 # What the project builds or installs for itself lives in .tools; the Python
 # virtual environment there (see tools), when there is one, comes first on
 # the PATH of every target and so of every test.

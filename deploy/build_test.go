@@ -130,3 +130,23 @@ func pinnedGo(t *testing.T) string {
 	t.Fatal("go.mod has no go line")
 	return ""
 }
+
+// TestToolchainPins holds every place that pins the toolchain by name to
+// go.mod's go line: the Makefile (which sam build runs), CI, and the
+// README's command for plain go commands.
+func TestToolchainPins(t *testing.T) {
+	pin := pinnedGo(t)
+	for file, line := range map[string]string{
+		"Makefile":  "export GOTOOLCHAIN := " + pin,
+		".ci/run":   "export GOTOOLCHAIN=" + pin,
+		"README.md": "export GOTOOLCHAIN=" + pin,
+	} {
+		b, err := os.ReadFile(filepath.Join("..", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), line+"\n") {
+			t.Errorf("%s does not say %q: pin the toolchain of go.mod's go line", file, line)
+		}
+	}
+}
