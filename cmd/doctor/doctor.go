@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/intercom-identity/userhash/shared/auth"
 	"github.com/intercom-identity/userhash/shared/config"
 	"github.com/intercom-identity/userhash/shared/platform"
 	"github.com/intercom-identity/userhash/shared/secrets"
@@ -124,6 +125,12 @@ func (d *doctor) loadConfig(env func(string) (string, bool)) {
 	cfg, err := config.Load(doctorEnv(env))
 	if err != nil {
 		// config.Load's errors name the variable and never hold a secret.
+		d.rep.fail("config", err.Error(), "Set the variable as the README's Configuration table says; the doctor reads the same environment as the function.")
+		return
+	}
+	// The function's main also builds its claim mapping before it starts
+	// (USER_JWT_ATTRIBUTES is parsed there): what it refuses, so does this.
+	if _, err := auth.NewClaimMapping(cfg.Claims.UserID, cfg.Claims.Email, cfg.Claims.EmailVerified, cfg.Claims.IssuerVerifiesEmails, cfg.Claims.Attributes); err != nil {
 		d.rep.fail("config", err.Error(), "Set the variable as the README's Configuration table says; the doctor reads the same environment as the function.")
 		return
 	}

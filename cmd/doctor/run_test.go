@@ -82,6 +82,7 @@ func TestRunExitStatus(t *testing.T) {
 		{name: "a wrong hash", env: literalEnv(), args: []string{"-platform", "android", "-user-id", "u-123", "-hash", match}, wantCode: exitFailed, wantCause: "wrong_platform_secret", wantFail: []string{"hash"}},
 		{name: "no configuration", env: map[string]string{}, wantCode: exitFailed, wantFail: []string{"config"}},
 		{name: "a bad configuration", env: map[string]string{"IOS_SECRET": "x", "SECRET_CACHE_TTL": "soon"}, wantCode: exitFailed, wantFail: []string{"config"}},
+		{name: "a signed attribute the function refuses at start", env: map[string]string{"IOS_SECRET": "x", "USER_JWT_ATTRIBUTES": "user_id=sub"}, wantCode: exitFailed, wantFail: []string{"config"}},
 		{name: "a hash without configuration", env: map[string]string{}, args: []string{"-platform", "ios", "-user-id", "u-123", "-hash", match}, wantCode: exitFailed, wantCause: "undetermined", wantFail: []string{"config", "hash"}},
 		{name: "the local server's jwt-mode settings are not needed", env: map[string]string{"AUTH_MODE": "jwt", "IOS_SECRET": iosSecret}, wantCode: exitOK},
 		{name: "a secret with a newline", env: map[string]string{"IOS_SECRET": iosSecret + "\n"}, wantCode: exitFailed, wantFail: []string{"secret.ios"}},
