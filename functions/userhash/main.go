@@ -72,13 +72,14 @@ func run() error {
 			secrets.WithObserver(rec.SecretEvent))
 	}
 	src := secrets.NewPlatforms(cache, cfg.SecretIDs, cfg.SecretLiterals)
-	var clientSecret, extra []secrets.Ref
-	if cfg.CognitoClientSecretID != "" {
-		clientSecret = append(clientSecret, secrets.RefOf(cfg.CognitoClientSecretID))
-		extra = append(extra, clientSecret...)
-	}
-	if cfg.EdgeOriginSecretID != "" {
-		extra = append(extra, secrets.RefOf(cfg.EdgeOriginSecretID))
+	// The app client's and the edge's secrets, where configured, share the
+	// cache and the prefetch with the platforms'.
+	clientSecret, edgeSecret := secrets.RefOf(cfg.CognitoClientSecretID), secrets.RefOf(cfg.EdgeOriginSecretID)
+	var extra []secrets.Ref
+	for _, ref := range []secrets.Ref{clientSecret, edgeSecret} {
+		if ref.ID != "" {
+			extra = append(extra, ref)
+		}
 	}
 	// Warm the cache now, during init, in one call; a failure is logged
 	// and retried on the first request instead of failing the start.
@@ -92,8 +93,7 @@ func run() error {
 	if cfg.EdgeOriginSecretID != "" {
 		// A CloudFront edge stands in front (EdgeWebAclArn): refuse what
 		// went around it, with its secret read through the same cache.
-		ref := secrets.RefOf(cfg.EdgeOriginSecretID)
-		opts = append(opts, httpapi.WithOriginVerify(func(ctx context.Context) ([]byte, error) { return cache.Get(ctx, ref) }))
+		opts = append(opts, httpapi.WithOriginVerify(func(ctx context.Context) ([]byte, error) { return cache.Get(ctx, edgeSecret) }))
 	}
 	if cfg.Mode == config.ModePassword {
 		checker, err := passwordChecker(cfg, claims, awsCfg, cache, clientSecret)
@@ -131,11 +131,11 @@ func loadAWS(ctx context.Context, cfg config.Config, env awsenv.Env) (awsenv.Con
 // passwordChecker signs users in with Cognito when COGNITO_CLIENT_ID is
 // set (with the app client's secret, if any), and against the local users
 // file otherwise.
-func passwordChecker(cfg config.Config, claims auth.ClaimMapping, awsCfg awsenv.Config, cache *secrets.Cache, clientSecret []secrets.Ref) (httpapi.PasswordChecker, error) {
+func passwordChecker(cfg config.Config, claims auth.ClaimMapping, awsCfg awsenv.Config, cache *secrets.Cache, clientSecret secrets.Ref) (httpapi.PasswordChecker, error) {
 	if cfg.UsesCognito() {
 		opts := []cognito.Option{cognito.WithClaimMapping(claims)}
-		for _, ref := range clientSecret {
-			opts = append(opts, cognito.WithClientSecret(cache, ref))
+		if clientSecret.ID != "" {
+			opts = append(opts, cognito.WithClientSecret(cache, clientSecret))
 		}
 		return cognito.New(cognito.NewClient(awsCfg.Cognito()), cfg.CognitoClientID, opts...), nil
 	}
