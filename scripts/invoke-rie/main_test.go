@@ -70,8 +70,9 @@ func TestMakeInvokeRIE(t *testing.T) {
 // buildEnv is this process's environment, which make and go need, without
 // anything that would configure the function or AWS: each case sets its own.
 func buildEnv() []string {
+	configured := envvars.UserHash() // probes config.Load: once, not per variable
 	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
-		return strings.HasPrefix(name, "AWS_") || slices.Contains(envvars.UserHash(), name) || name == "EVENT" || name == "RIE_TASK"
+		return strings.HasPrefix(name, "AWS_") || slices.Contains(configured, name) || name == "EVENT" || name == "RIE_TASK"
 	})
 }
