@@ -1,6 +1,6 @@
 # Two commands matter: `make run` serves the product locally with demo users
 # and demo secrets, `make test` proves it. Everything else is for deploying.
-.PHONY: run test test-browser bench bench-micro fuzz lint vuln build build-UserHashFunction build-RotateSecretFunction deploy doctor invoke invoke-rie tools
+.PHONY: run test test-browser bench bench-micro fuzz lint vuln build build-UserHashFunction build-RotateSecretFunction deploy doctor invoke invoke-rie tools rie
 
 GO ?= go
 # Every target builds and tests with Go 1.27.3, go.mod's go line (an older
@@ -43,7 +43,7 @@ test-browser:
 # the cold-start tables (main before issue #19's work; empty for none);
 # BENCH_FLAGS passes more, e.g. BENCH_FLAGS='-runs 5 -memory 128,512'.
 BENCH_COMPARE ?= 60998b6
-bench: tools
+bench: rie
 	$(GO) run ./scripts/bench $(if $(BENCH_COMPARE),-compare $(BENCH_COMPARE)) $(BENCH_FLAGS)
 
 bench-micro:
@@ -135,8 +135,10 @@ invoke:
 # into .tools/venv; it says which, and names what it cannot install.
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(TOOLS)/bin/aws-lambda-rie
-tools: $(TOOLS)/aws-lambda-rie@$(RIE_VERSION)
+tools: rie
 	@$(GO) run ./scripts/tools -venv $(TOOLS)/venv -requirements scripts/tools/requirements.txt
+# The emulator alone, for the tests and the bench that need nothing else.
+rie: $(TOOLS)/aws-lambda-rie@$(RIE_VERSION)
 $(TOOLS)/aws-lambda-rie@$(RIE_VERSION):
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	@touch $@
@@ -150,7 +152,7 @@ $(TOOLS)/aws-lambda-rie@$(RIE_VERSION):
 # non-zero when the invocation fails (a failed init, an event the runtime
 # cannot decode), not when the function answers 4xx.
 RIE_TASK ?= $(TOOLS)/rie-task
-invoke-rie: tools
+invoke-rie: rie
 	$(MAKE) --no-print-directory build-UserHashFunction ARTIFACTS_DIR=$(RIE_TASK) LAMBDA_ARCH=$$($(GO) env GOHOSTARCH)
 	$(GO) run ./scripts/invoke-rie -rie $(RIE) -bootstrap $(RIE_TASK)/bootstrap $(EVENT)
 

@@ -186,12 +186,12 @@ func checkQuietLog(t *testing.T, out string) {
 }
 
 // emulatorAndBootstrap returns the Lambda Runtime Interface Emulator that
-// `make tools` builds from the Go module proxy, and the bootstrap built by
+// `make rie` builds from the Go module proxy, and the bootstrap built by
 // SAM's own target for this machine's architecture, which it runs natively.
 func emulatorAndBootstrap(t *testing.T) (rieBin, bootstrap string) {
 	t.Helper()
-	if out, err := exec.Command("make", "-C", "..", "--no-print-directory", "tools").CombinedOutput(); err != nil {
-		t.Fatalf("make tools: %v\n%s", err, out)
+	if out, err := exec.Command("make", "-C", "..", "--no-print-directory", "rie").CombinedOutput(); err != nil {
+		t.Fatalf("make rie: %v\n%s", err, out)
 	}
 	rieBin, _ = filepath.Abs(filepath.Join("..", ".tools", "bin", "aws-lambda-rie"))
 	dir := t.TempDir()

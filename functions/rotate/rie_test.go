@@ -194,13 +194,13 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(wd, "..", "..")
 }
 
-// lambdaEmulator returns the RIE binary that `make tools` builds from the
+// lambdaEmulator returns the RIE binary that `make rie` builds from the
 // Go module proxy into .tools/bin.
 func lambdaEmulator(t *testing.T, root string) string {
 	t.Helper()
 	testenv.NeedsTool(t, "make")
-	if out, err := exec.Command("make", "-C", root, "--no-print-directory", "tools").CombinedOutput(); err != nil {
-		t.Fatalf("make tools: %v\n%s", err, out)
+	if out, err := exec.Command("make", "-C", root, "--no-print-directory", "rie").CombinedOutput(); err != nil {
+		t.Fatalf("make rie: %v\n%s", err, out)
 	}
 	return filepath.Join(root, ".tools", "bin", "aws-lambda-rie")
 }

@@ -173,18 +173,18 @@ func TestEventsInLambdaRuntime(t *testing.T) {
 	}
 }
 
-// lambdaEmulator returns the RIE binary that `make tools` builds from the Go
+// lambdaEmulator returns the RIE binary that `make rie` builds from the Go
 // module proxy into .tools/bin, building it if it is not there yet.
 func lambdaEmulator(t *testing.T) string {
 	t.Helper()
 	testenv.NeedsTool(t, "make")
-	out, err := exec.Command("make", "-C", repoRoot, "--no-print-directory", "tools").CombinedOutput()
+	out, err := exec.Command("make", "-C", repoRoot, "--no-print-directory", "rie").CombinedOutput()
 	if err != nil {
-		t.Fatalf("make tools could not build the Lambda Runtime Interface Emulator (it needs the Go module proxy once, then .tools/bin caches it): %v\n%s", err, out)
+		t.Fatalf("make rie could not build the Lambda Runtime Interface Emulator (it needs the Go module proxy once, then .tools/bin caches it): %v\n%s", err, out)
 	}
 	bin := filepath.Join(repoRoot, ".tools", "bin", "aws-lambda-rie")
 	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("make tools succeeded but left no emulator: %v", err)
+		t.Fatalf("make rie succeeded but left no emulator: %v", err)
 	}
 	return bin
 }

@@ -1,6 +1,6 @@
 // Package rie runs a Lambda function's bootstrap under the AWS Lambda
 // Runtime Interface Emulator (built from the Go module proxy by
-// `make tools`), the real Lambda runtime API with no Docker, for the tests
+// `make rie`), the real Lambda runtime API with no Docker, for the tests
 // and the cold-start benchmark.
 //
 //	f, err := rie.Start(".tools/bin/aws-lambda-rie", "bootstrap", env)

@@ -221,10 +221,10 @@ func buildBootstraps(dir, rev string) (b bootstraps, err error) {
 	return b, nil
 }
 
-// emulatorBin returns the RIE that `make tools` builds into .tools/bin.
+// emulatorBin returns the RIE that `make rie` builds into .tools/bin.
 func emulatorBin() (string, error) {
-	if err := run("make", "--no-print-directory", "tools"); err != nil {
-		return "", fmt.Errorf("make tools (builds the Lambda Runtime Interface Emulator from the Go module proxy): %w", err)
+	if err := run("make", "--no-print-directory", "rie"); err != nil {
+		return "", fmt.Errorf("make rie (builds the Lambda Runtime Interface Emulator from the Go module proxy): %w", err)
 	}
 	return filepath.Abs(filepath.Join(".tools", "bin", "aws-lambda-rie"))
 }

@@ -31,7 +31,7 @@ import (
 )
 
 func main() {
-	rieBin := flag.String("rie", ".tools/bin/aws-lambda-rie", "the emulator (make tools builds it)")
+	rieBin := flag.String("rie", ".tools/bin/aws-lambda-rie", "the emulator (make rie builds it)")
 	bootstrap := flag.String("bootstrap", "", "the function's bootstrap, built for this machine")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: invoke-rie -bootstrap FILE [-rie FILE] EVENT.json")
